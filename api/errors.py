@@ -1,0 +1,20 @@
+"""One error shape for the whole API: ``{"detail": "...", "code": "..."}`` (+ ``fields``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from tenants.services import RegionError
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, RegionError):
+        return Response({"detail": str(exc), "code": "invalid"}, status=status.HTTP_400_BAD_REQUEST)
+    response = drf_exception_handler(exc, context)
+    if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
+        response.data = {"detail": "Некорректные данные", "code": "invalid", "fields": response.data}
+    return response

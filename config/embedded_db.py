@@ -1,0 +1,60 @@
+"""An embedded PostgreSQL for development and tests when ``DATABASE_URL`` is unset.
+
+The ``pgserver`` package ships PostgreSQL 16 binaries; the cluster lives under
+``var/pgdata`` and keeps running between commands (``cleanup_mode=None``), so
+``make run`` and ``make test`` start it once and reuse it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import parse_qs, urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def embedded_pg_bin_dir() -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec("pgserver")  # located without importing it (no side effects)
+    if spec is None or spec.origin is None:
+        raise RuntimeError("the pgserver package is not installed")
+    return Path(spec.origin).parent / "pginstall" / "bin"
+
+
+def embedded_database_url(database: str = "postgres") -> str:
+    """Start (or reuse) the embedded cluster and return a libpq URL for it."""
+    import logging
+
+    # pgserver logs every process exit at INFO; its cluster outlives us on purpose.
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(BASE_DIR / "var" / "run"))
+    (BASE_DIR / "var" / "run").mkdir(mode=0o700, parents=True, exist_ok=True)
+    (BASE_DIR / "var" / "run").chmod(0o700)
+    import pgserver
+
+    pgdata = Path(os.environ.get("EMBEDDED_PGDATA", BASE_DIR / "var" / "pgdata"))
+    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    return server.get_uri(database)
+
+
+def database_settings_from_url(url: str) -> dict[str, object]:
+    """Turn ``postgresql://user:pass@host:port/name?host=/socket`` into Django's DATABASES entry."""
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql"}:
+        raise ValueError(f"DATABASE_URL must be a postgresql:// URL, got scheme {parsed.scheme!r}")
+    query = parse_qs(parsed.query)
+    host = query.get("host", [parsed.hostname or ""])[0]
+    name = (parsed.path or "/").lstrip("/")
+    if not name:
+        raise ValueError("DATABASE_URL names no database")
+    return {
+        "ENGINE": "django_tenants.postgresql_backend",
+        "NAME": name,
+        "USER": parsed.username or "postgres",
+        "PASSWORD": parsed.password or "",
+        "HOST": host,
+        "PORT": str(parsed.port or ""),
+    }

@@ -1,0 +1,14 @@
+"""URLs of the platform's own host: the federal operator's console and the federal API."""
+
+from django.urls import include, path
+
+from core import views as core_views
+from tenants import views as tenant_views
+
+urlpatterns = [
+    path("", tenant_views.console, name="console"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("core.urls")),
+    path("api/v1/", include("api.urls_public")),
+]

@@ -1,0 +1,14 @@
+"""URLs of a region's own hosts: served inside the region's schema."""
+
+from django.urls import include, path
+
+from core import views as core_views
+from regions.schools import views as school_views
+
+urlpatterns = [
+    path("", school_views.region_home, name="region-home"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("accounts/", include("core.urls")),
+    path("api/v1/", include("api.urls_region")),
+]

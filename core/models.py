@@ -1,0 +1,44 @@
+"""The shared kernel's tables. They exist in ``public`` (federal operators) and in every
+region schema (that region's users and its audit trail)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+
+from core.roles import Role
+
+
+class User(AbstractUser):
+    """An account of the schema it lives in: federal operators in ``public``, a region's
+    teachers, students, parents and admins in that region's schema.
+
+    ``sso_subject`` links the account to the identity provider's user (Keycloak ``sub``);
+    ``roles`` mirrors the realm roles of the last login.
+    """
+
+    sso_subject = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    roles = ArrayField(models.CharField(max_length=32, choices=Role.choices), default=list, blank=True)
+
+    def has_role(self, role: Role | str) -> bool:
+        return self.is_superuser or str(role) in self.roles
+
+
+class AuditEvent(models.Model):
+    """Who changed what, when, from which value to which. Append-only."""
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_label = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64)
+    entity = models.CharField(max_length=64)
+    entity_id = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["entity", "entity_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%d.%m.%Y %H:%M} {self.actor_label or 'system'} {self.action} {self.entity}"

@@ -1,0 +1,105 @@
+"""People of a region and how they belong to schools. Keyed by SNILS or the registry's own
+person id; the import deactivates, never deletes."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from core.validators import mask_snils
+
+
+class Sex(models.TextChoices):
+    MALE = "M", "мужской"
+    FEMALE = "F", "женский"
+
+
+class Person(models.Model):
+    registry_id = models.CharField("ID в реестре", max_length=64, unique=True, null=True, blank=True)
+    snils = models.CharField("СНИЛС", max_length=11, unique=True, null=True, blank=True)
+    surname = models.CharField("Фамилия", max_length=100)
+    name = models.CharField("Имя", max_length=100)
+    patronymic = models.CharField("Отчество", max_length=100, blank=True)
+    birth_date = models.DateField("Дата рождения", null=True, blank=True)
+    sex = models.CharField("Пол", max_length=1, choices=Sex.choices, blank=True)
+    email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=32, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person"
+    )
+    is_active = models.BooleanField(default=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["surname", "name", "patronymic", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(registry_id__isnull=False) | models.Q(snils__isnull=False),
+                name="person_has_stable_key",
+            ),
+        ]
+        indexes = [models.Index(fields=["surname", "name"])]
+        verbose_name = "человек"
+        verbose_name_plural = "люди"
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.surname, self.name, self.patronymic) if p)
+
+    @property
+    def snils_masked(self) -> str:
+        return mask_snils(self.snils)
+
+
+class MembershipRole(models.TextChoices):
+    STUDENT = "student", "ученик"
+    TEACHER = "teacher", "учитель"
+    SCHOOL_ADMIN = "school_admin", "администратор школы"
+    STAFF = "staff", "сотрудник"
+
+
+class Membership(models.Model):
+    """A person's role in a school; a student's current class."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="memberships")
+    role = models.CharField(max_length=16, choices=MembershipRole.choices)
+    school_class = models.ForeignKey(
+        "schools.SchoolClass", null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
+    )
+    date_from = models.DateField(null=True, blank=True)
+    date_to = models.DateField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["person", "school", "role"], name="membership_unique"),
+        ]
+        indexes = [models.Index(fields=["school", "role"]), models.Index(fields=["school_class"])]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.role} @ {self.school_id}"
+
+
+class GuardianLink(models.Model):
+    parent = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="children_links")
+    child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="guardian_links")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "child"], name="guardian_link_unique"),
+            models.CheckConstraint(condition=~models.Q(parent=models.F("child")), name="guardian_not_self"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent_id} → {self.child_id}"

@@ -1,0 +1,55 @@
+"""Schools and classes of a region. The federal registry owns these rows (keyed by OGRN);
+the import keeps them in sync and deactivates, never deletes."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class School(models.Model):
+    ogrn = models.CharField("ОГРН", max_length=15, unique=True)
+    inn = models.CharField("ИНН", max_length=12)
+    kpp = models.CharField("КПП", max_length=9, blank=True)
+    full_name = models.CharField("Полное наименование", max_length=1000)
+    short_name = models.CharField("Краткое наименование", max_length=300)
+    municipality = models.CharField("Муниципалитет", max_length=300, blank=True)
+    address = models.CharField("Адрес", max_length=1000, blank=True)
+    kind = models.CharField("Тип", max_length=100, blank=True)
+    is_active = models.BooleanField(default=True)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["short_name", "id"]
+        verbose_name = "школа"
+        verbose_name_plural = "школы"
+
+    def __str__(self) -> str:
+        return self.short_name
+
+
+class SchoolClass(models.Model):
+    """A class such as «5А»: parallel 1–11 and a letter."""
+
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="classes")
+    name = models.CharField(max_length=16)
+    parallel = models.PositiveSmallIntegerField()
+    letter = models.CharField(max_length=8, blank=True)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["school_id", "parallel", "letter"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "name"], name="school_class_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(parallel__gte=0, parallel__lte=12), name="school_class_parallel_range"
+            ),
+        ]
+        verbose_name = "класс"
+        verbose_name_plural = "классы"
+
+    def __str__(self) -> str:
+        return self.name

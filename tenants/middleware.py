@@ -1,0 +1,85 @@
+"""Routing a request to its region by host name.
+
+The platform's own hosts (``PLATFORM_DOMAIN``) serve the federal console from ``public``.
+Any other host must be a registered region domain; an unknown host gets a 404 page and the
+connection stays on ``public`` — never another region's data.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http.request import split_domain_port
+from django.shortcuts import render
+from django.urls import set_urlconf
+from django.utils import timezone
+
+from tenants.models import Domain, Region, RegionStatus
+
+_public_tenant: Region | None = None
+
+
+def public_tenant() -> Region:
+    global _public_tenant
+    if _public_tenant is None:
+        _public_tenant = Region.objects.get(schema_name=settings.PUBLIC_SCHEMA_NAME)
+    return _public_tenant
+
+
+def _hostname(request: HttpRequest) -> str:
+    host = request.META.get("HTTP_X_FORWARDED_HOST") if settings.USE_X_FORWARDED_HOST else None
+    host = host or request.META.get("HTTP_HOST") or request.META.get("SERVER_NAME", "")
+    domain, _port = split_domain_port(host)
+    return domain.rstrip(".").lower()
+
+
+class RegionRoutingMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        connection.set_schema_to_public()
+        hostname = _hostname(request)
+        if hostname in settings.PLATFORM_HOSTS:
+            tenant = public_tenant()
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+        else:
+            domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+            if domain is None or domain.tenant.status == RegionStatus.ARCHIVED:
+                return render(request, "tenants/unknown_host.html", {"hostname": hostname}, status=404)
+            tenant = domain.tenant
+            request.urlconf = settings.ROOT_URLCONF
+        request.tenant = tenant  # type: ignore[attr-defined]
+        connection.set_tenant(tenant)
+        set_urlconf(request.urlconf)
+        try:
+            tz = zoneinfo.ZoneInfo(tenant.timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            tz = zoneinfo.ZoneInfo("Europe/Moscow")
+        try:
+            with timezone.override(tz):
+                return self.get_response(request)
+        finally:
+            connection.set_schema_to_public()
+
+
+class RegionStatusMiddleware:
+    """A suspended region keeps its data but serves nobody: a clear page, 403 from the API."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and tenant.status == RegionStatus.SUSPENDED and request.path != "/healthz":
+            if request.path.startswith("/api/"):
+                return JsonResponse(
+                    {"detail": f"Регион «{tenant.name}» временно приостановлен", "code": "region_suspended"},
+                    status=403,
+                )
+            return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)
+        return self.get_response(request)

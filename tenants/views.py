@@ -1,0 +1,22 @@
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from core.roles import Role
+from tenants.selectors import region_counts, region_queryset
+
+
+@login_required
+def console(request: HttpRequest) -> HttpResponse:
+    if not request.user.has_role(Role.FEDERAL_OPERATOR):  # type: ignore[union-attr]
+        raise PermissionDenied("Консоль доступна только федеральному оператору")
+    regions = list(region_queryset())
+    counts = region_counts(regions)
+    port = request.get_port()
+    rows = [{"region": r, "counts": counts.get(r.schema_name)} for r in regions]
+    return render(
+        request,
+        "tenants/console.html",
+        {"regions": rows, "port_suffix": "" if port in ("80", "443") else f":{port}"},
+    )

@@ -1,0 +1,186 @@
+"""The fixed cast of every test: two regions (A = 05, B = 16), created once per session.
+
+Tests run inside a transaction that is rolled back (the ``db`` fixture); schema DDL is
+transactional in PostgreSQL, so even a test that creates a region leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django_tenants.utils import schema_context, tenant_context
+
+IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+REGION_A = ("05", "r05.localhost")
+REGION_B = ("16", "r16.localhost")
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """A test that needs a real service: a failure in CI, a skip on a developer's machine."""
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+    except OSError as exc:
+        message = f"{name} недоступен на {host}:{port} ({exc})"
+        if IN_CI:
+            pytest.fail(f"{message}: в CI сервис обязателен")
+        pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from tenants.models import Region, RegionStatus
+    from tenants.services import region_create
+
+    with django_db_blocker.unblock():
+        for code, domain in (REGION_A, REGION_B):
+            region = Region.objects.filter(code=code).exclude(status=RegionStatus.ARCHIVED).first()
+            if region is None:
+                region_create(code=code, domains=[domain])
+            elif region.status != RegionStatus.ACTIVE:
+                Region.objects.filter(pk=region.pk).update(status=RegionStatus.ACTIVE)
+        connection.set_schema_to_public()
+
+
+@pytest.fixture
+def region_a(db):
+    from tenants.models import Region
+
+    return Region.objects.get(code=REGION_A[0], status__in=["active", "suspended"])
+
+
+@pytest.fixture
+def region_b(db):
+    from tenants.models import Region
+
+    return Region.objects.get(code=REGION_B[0], status__in=["active", "suspended"])
+
+
+@pytest.fixture
+def in_region():
+    """``with in_region(region): ...`` runs ORM code inside the region's schema."""
+    return tenant_context
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public() -> Iterator[None]:
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def public_client() -> Client:
+    return Client(HTTP_HOST="localhost")
+
+
+@pytest.fixture
+def client_a(region_a) -> Client:
+    return Client(HTTP_HOST=REGION_A[1])
+
+
+@pytest.fixture
+def client_b(region_b) -> Client:
+    return Client(HTTP_HOST=REGION_B[1])
+
+
+@pytest.fixture
+def federal_operator(db):
+    from core.models import User
+    from core.roles import Role
+
+    with schema_context("public"):
+        return User.objects.create_user(
+            username="operator", password="operator-pass", roles=[Role.FEDERAL_OPERATOR]
+        )
+
+
+@pytest.fixture
+def operator_client(public_client, federal_operator) -> Client:
+    public_client.force_login(federal_operator)
+    return public_client
+
+
+# --- Real services ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def redis_service() -> str:
+    from urllib.parse import urlparse
+
+    from django.conf import settings
+
+    url = urlparse(settings.REDIS_URL)
+    require_service("Redis", url.hostname or "127.0.0.1", url.port or 6379)
+    return settings.REDIS_URL
+
+
+def database_url_for_subprocess() -> str:
+    """The test database as a URL, for a worker process started by the tests."""
+    s = connection.settings_dict
+    user = quote(s["USER"] or "postgres")
+    password = f":{quote(str(s['PASSWORD']))}" if s.get("PASSWORD") else ""
+    host = s.get("HOST") or ""
+    if host.startswith("/"):
+        return f"postgresql://{user}{password}@/{s['NAME']}?host={quote(host)}"
+    port = f":{s['PORT']}" if s.get("PORT") else ""
+    return f"postgresql://{user}{password}@{host or '127.0.0.1'}{port}/{s['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker, redis_service):
+    """A real Celery worker (separate process) on the machine's Redis, reading the test DB."""
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from django.conf import settings
+
+    with django_db_blocker.unblock():
+        db_url = database_url_for_subprocess()
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": db_url,
+        "CELERY_QUEUE": queue,
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+    }
+    log = tempfile.NamedTemporaryFile(prefix="celery-worker-", suffix=".log", delete=False)  # noqa: SIM115
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "-Q",
+            queue,
+            "--pool=solo",
+            "-l",
+            "info",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=Path(settings.BASE_DIR),
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        yield proc
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
