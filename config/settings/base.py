@@ -40,6 +40,7 @@ TENANT_APPS = [
     "core",
     "regions.schools",
     "regions.people",
+    "regions.teaching",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

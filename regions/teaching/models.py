@@ -1,0 +1,99 @@
+"""Who teaches what to whom: subjects, study groups and teacher assignments.
+
+These rows are configuration owned by the region and its schools, not by the registry: a
+registry re-import never touches them.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Subject(models.Model):
+    """A subject of the federal list (or a region's own), e.g. «Математика»."""
+
+    code = models.CharField(max_length=32, unique=True)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=50, blank=True)
+    is_federal = models.BooleanField(default=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GroupKind(models.TextChoices):
+    SUBGROUP = "subgroup", "подгруппа класса"
+    CROSS_CLASS = "cross_class", "межклассная группа"
+
+
+class StudyGroup(models.Model):
+    """A subgroup of a class (e.g. «5А, английский, группа 1») or a cross-class group."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="study_groups")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=GroupKind.choices)
+    school_class = models.ForeignKey(
+        "schools.SchoolClass", null=True, blank=True, on_delete=models.PROTECT, related_name="subgroups"
+    )
+    subject = models.ForeignKey(Subject, null=True, blank=True, on_delete=models.PROTECT)
+    members = models.ManyToManyField("people.Person", related_name="study_groups", blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["school_id", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "name"], name="study_group_unique_name"),
+            models.CheckConstraint(
+                condition=models.Q(kind="cross_class") | models.Q(school_class__isnull=False),
+                name="subgroup_has_class",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TeachingAssignment(models.Model):
+    """Teacher load: this teacher teaches this subject to this class or this group."""
+
+    teacher = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="teaching")
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="teaching")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="teaching")
+    school_class = models.ForeignKey(
+        "schools.SchoolClass", null=True, blank=True, on_delete=models.PROTECT, related_name="teaching"
+    )
+    group = models.ForeignKey(
+        StudyGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="teaching"
+    )
+    hours_per_week = models.DecimalField(max_digits=4, decimal_places=1, default=0)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(school_class__isnull=False, group__isnull=True)
+                    | models.Q(school_class__isnull=True, group__isnull=False)
+                ),
+                name="assignment_class_xor_group",
+            ),
+            models.UniqueConstraint(
+                fields=["teacher", "subject", "school_class"],
+                condition=models.Q(school_class__isnull=False),
+                name="assignment_unique_class",
+            ),
+            models.UniqueConstraint(
+                fields=["teacher", "subject", "group"],
+                condition=models.Q(group__isnull=False),
+                name="assignment_unique_group",
+            ),
+        ]
+        indexes = [models.Index(fields=["teacher", "is_active"])]
+
+    def __str__(self) -> str:
+        target = self.school_class_id or f"g{self.group_id}"
+        return f"{self.teacher_id}: {self.subject_id} → {target}"
