@@ -22,6 +22,7 @@ run: venv
 	$(PY) manage.py devserver
 
 test: venv
+	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -1,8 +1,10 @@
 from django.db import connection
 from django.http import JsonResponse
 
+from core.db import db
+
 
 def healthz(request):
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", "schema": connection.schema_name})
+    return JsonResponse({"status": "ok", "schema": db.schema_name})

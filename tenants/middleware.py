@@ -11,13 +11,13 @@ import zoneinfo
 from collections.abc import Callable
 
 from django.conf import settings
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.urls import set_urlconf
 from django.utils import timezone
 
+from core.db import db
 from tenants.models import Domain, Region, RegionStatus
 
 _public_tenant: Region | None = None
@@ -42,20 +42,20 @@ class RegionRoutingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        connection.set_schema_to_public()
+        db.set_schema_to_public()
         hostname = _hostname(request)
         if hostname in settings.PLATFORM_HOSTS:
             tenant = public_tenant()
-            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF
+            request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
         else:
             domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
             if domain is None or domain.tenant.status == RegionStatus.ARCHIVED:
                 return render(request, "tenants/unknown_host.html", {"hostname": hostname}, status=404)
             tenant = domain.tenant
-            request.urlconf = settings.ROOT_URLCONF
+            request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
         request.tenant = tenant  # type: ignore[attr-defined]
-        connection.set_tenant(tenant)
-        set_urlconf(request.urlconf)
+        db.set_tenant(tenant)
+        set_urlconf(request.urlconf)  # type: ignore[attr-defined]
         try:
             tz = zoneinfo.ZoneInfo(tenant.timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -64,7 +64,7 @@ class RegionRoutingMiddleware:
             with timezone.override(tz):
                 return self.get_response(request)
         finally:
-            connection.set_schema_to_public()
+            db.set_schema_to_public()
 
 
 class RegionStatusMiddleware:

@@ -20,6 +20,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from core.audit import audit_record
+from core.db import db
 from core.federal_subjects import get_federal_subject
 from tenants.models import Domain, Region, RegionStatus, schema_name_for
 
@@ -138,7 +139,7 @@ def region_create(
         # Someone else created the same code or domain at the same moment.
         raise RegionError(f"Регион {code} или один из доменов уже занят: {exc.__cause__ or exc}") from exc
     finally:
-        connection.set_schema_to_public()
+        db.set_schema_to_public()
     logger.info("region created: %s (%s)", code, schema_name)
     return region
 

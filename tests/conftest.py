@@ -16,6 +16,8 @@ from django.db import connection
 from django.test import Client
 from django_tenants.utils import schema_context, tenant_context
 
+from core.db import db as tenant_db
+
 IN_CI = os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
 
 REGION_A = ("05", "r05.localhost")
@@ -45,7 +47,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
                 region_create(code=code, domains=[domain])
             elif region.status != RegionStatus.ACTIVE:
                 Region.objects.filter(pk=region.pk).update(status=RegionStatus.ACTIVE)
-        connection.set_schema_to_public()
+        tenant_db.set_schema_to_public()
 
 
 @pytest.fixture
@@ -71,7 +73,7 @@ def in_region():
 @pytest.fixture(autouse=True)
 def _back_to_public() -> Iterator[None]:
     yield
-    connection.set_schema_to_public()
+    tenant_db.set_schema_to_public()
 
 
 @pytest.fixture

@@ -1,0 +1,25 @@
+from io import StringIO
+
+from django.core.management import call_command
+from django.db import connection
+
+
+def run(*args: str) -> str:
+    out = StringIO()
+    call_command("migrate_regions", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_noop_skips_every_up_to_date_region(region_a, region_b):
+    output = run()
+    assert "public без изменений" in output
+    assert "регионов обновлено 0" in output
+    assert "пропущено 2" in output
+
+
+def test_dry_run_finds_exactly_the_schema_behind(region_a, region_b):
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM region_16.django_migrations WHERE app = 'teaching'")
+    output = run("--dry-run")
+    assert "region_16: 1 миграций к применению" in output
+    assert "region_05" not in output
