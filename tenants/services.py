@@ -35,6 +35,10 @@ class RegionError(Exception):
     """A request about regions that cannot be carried out; the message says why, in Russian."""
 
 
+class RegionNotFound(RegionError):
+    """The code is valid but no live region has it."""
+
+
 def normalize_domain(domain: str) -> str:
     value = (domain or "").strip().lower()
     if not value:
@@ -82,7 +86,7 @@ def region_get(*, code: str) -> Region:
     code = _check_code(code)
     region = Region.objects.exclude(status=RegionStatus.ARCHIVED).filter(code=code).first()
     if region is None:
-        raise RegionError(f"Регион {code} не создан на платформе")
+        raise RegionNotFound(f"Регион {code} не создан на платформе")
     return region
 
 
