@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -45,19 +46,30 @@ def _output(region: Region) -> dict:
     return RegionOutput(region, context={"counts": region_counts([region])}).data
 
 
+@extend_schema_view(
+    get=extend_schema(operation_id="regions_list", responses=RegionOutput(many=True), summary="Регионы"),
+)
 class RegionListApi(APIView):
     permission_classes = [IsFederalOperator]
 
-    class Input(serializers.Serializer):
+    class RegionListInput(serializers.Serializer):
         code = serializers.CharField(max_length=3)
         name = serializers.CharField(max_length=200, required=False)
         domains = serializers.ListField(child=serializers.CharField(max_length=253), min_length=1)
         timezone = serializers.CharField(max_length=64, required=False)
 
+    Input = RegionListInput
+
     def get(self, request):
         regions = list(region_queryset())
         return Response(RegionOutput(regions, many=True, context={"counts": region_counts(regions)}).data)
 
+    @extend_schema(
+        operation_id="regions_create",
+        request=Input,
+        responses={201: RegionOutput},
+        summary="Создать регион: схему, все таблицы и домены",
+    )
     def post(self, request):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -74,12 +86,16 @@ class RegionListApi(APIView):
 class RegionDetailApi(APIView):
     permission_classes = [IsFederalOperator]
 
-    class Input(serializers.Serializer):
+    class RegionDetailInput(serializers.Serializer):
         name = serializers.CharField(max_length=200)
 
+    Input = RegionDetailInput
+
+    @extend_schema(operation_id="regions_retrieve", responses=RegionOutput)
     def get(self, request, code: str):
         return Response(_output(services.region_get(code=code)))
 
+    @extend_schema(operation_id="regions_rename", request=Input, responses=RegionOutput)
     def patch(self, request, code: str):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -91,9 +107,12 @@ class RegionDetailApi(APIView):
 class RegionDomainsApi(APIView):
     permission_classes = [IsFederalOperator]
 
-    class Input(serializers.Serializer):
+    class RegionDomainsInput(serializers.Serializer):
         domain = serializers.CharField(max_length=253)
 
+    Input = RegionDomainsInput
+
+    @extend_schema(operation_id="regions_domains_add", request=Input, responses={201: RegionOutput})
     def post(self, request, code: str):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -104,6 +123,7 @@ class RegionDomainsApi(APIView):
 class RegionDomainDetailApi(APIView):
     permission_classes = [IsFederalOperator]
 
+    @extend_schema(operation_id="regions_domains_remove", responses={204: None})
     def delete(self, request, code: str, domain: str):
         services.region_remove_domain(code=code, domain=domain, actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -112,6 +132,7 @@ class RegionDomainDetailApi(APIView):
 class RegionSuspendApi(APIView):
     permission_classes = [IsFederalOperator]
 
+    @extend_schema(operation_id="regions_suspend", request=None, responses=RegionOutput)
     def post(self, request, code: str):
         return Response(_output(services.region_suspend(code=code, actor=request.user)))
 
@@ -119,6 +140,7 @@ class RegionSuspendApi(APIView):
 class RegionResumeApi(APIView):
     permission_classes = [IsFederalOperator]
 
+    @extend_schema(operation_id="regions_resume", request=None, responses=RegionOutput)
     def post(self, request, code: str):
         return Response(_output(services.region_resume(code=code, actor=request.user)))
 
@@ -126,9 +148,24 @@ class RegionResumeApi(APIView):
 class RegionArchiveApi(APIView):
     permission_classes = [IsFederalOperator]
 
-    class Input(serializers.Serializer):
+    class RegionArchiveInput(serializers.Serializer):
         confirm = serializers.CharField(help_text="Код региона ещё раз: подтверждение архивирования")
 
+    Input = RegionArchiveInput
+
+    @extend_schema(
+        operation_id="regions_archive",
+        request=Input,
+        responses=inline_serializer(
+            "RegionArchived",
+            {
+                "code": serializers.CharField(),
+                "status": serializers.CharField(),
+                "archive_path": serializers.CharField(),
+                "schema_name": serializers.CharField(),
+            },
+        ),
+    )
     def post(self, request, code: str):
         data = self.Input(data=request.data)
         data.is_valid(raise_exception=True)
@@ -149,6 +186,18 @@ class RegionArchiveApi(APIView):
 class FederalSubjectListApi(APIView):
     permission_classes = [IsFederalOperator]
 
+    @extend_schema(
+        operation_id="federal_subjects_list",
+        responses=inline_serializer(
+            "FederalSubject",
+            {
+                "code": serializers.CharField(),
+                "name": serializers.CharField(),
+                "timezone": serializers.CharField(),
+            },
+            many=True,
+        ),
+    )
     def get(self, request):
         return Response(
             [{"code": s.code, "name": s.name, "timezone": s.timezone} for s in federal_subjects().values()]

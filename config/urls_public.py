@@ -11,4 +11,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("core.urls")),
     path("api/v1/", include("api.urls_public")),
+    path("api/", include("api.schema")),
 ]
