@@ -186,3 +186,25 @@ def celery_worker_process(django_db_setup, django_db_blocker, redis_service):
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def assert_queries():
+    """``with assert_queries(n): ...`` — exactly ``n`` SQL queries, not counting the
+    ``SET search_path`` that django-tenants issues when a cursor changes schema."""
+    from contextlib import contextmanager
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    @contextmanager
+    def check(expected: int):
+        with CaptureQueriesContext(connection) as ctx:
+            yield ctx
+        real = [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith("SET search_path")]
+        assert len(real) == expected, f"{len(real)} queries instead of {expected}:\n" + "\n\n".join(real)
+
+    return check

@@ -42,7 +42,9 @@ TENANT_APPS = [
     "core",
     "regions.schools",
     "regions.people",
+    "regions.academics",
     "regions.teaching",
+    "regions.timetable",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

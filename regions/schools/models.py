@@ -30,12 +30,23 @@ class School(models.Model):
 
 
 class SchoolClass(models.Model):
-    """A class such as «5А»: parallel 1–11 and a letter."""
+    """A class such as «5А»: parallel 1–11 and a letter. The registry owns which classes exist
+    and who is in them; the school owns the class teacher and the shift."""
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="classes")
     name = models.CharField(max_length=16)
     parallel = models.PositiveSmallIntegerField()
     letter = models.CharField(max_length=8, blank=True)
+    # Configuration of the school, not of the registry: a re-import never touches these.
+    class_teacher = models.ForeignKey(
+        "people.Person",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="homeroom_classes",
+        verbose_name="Классный руководитель",
+    )
+    shift = models.PositiveSmallIntegerField("Смена", default=1)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

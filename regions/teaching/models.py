@@ -25,6 +25,61 @@ class Subject(models.Model):
         return self.name
 
 
+class Room(models.Model):
+    """A classroom of a school: «каб. 204», «Спортзал»."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="rooms")
+    name = models.CharField("Кабинет", max_length=100)
+    capacity = models.PositiveSmallIntegerField("Мест", null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["school_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["school", "name"], name="room_unique_name")]
+        verbose_name = "кабинет"
+        verbose_name_plural = "кабинеты"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CurriculumLine(models.Model):
+    """Curriculum: hours per week of a subject in a parallel (1–11) in an academic year.
+    ``school = NULL`` is the region's model curriculum; a school's rows override it."""
+
+    school = models.ForeignKey(
+        "schools.School", null=True, blank=True, on_delete=models.PROTECT, related_name="curriculum"
+    )
+    academic_year = models.ForeignKey(
+        "academics.AcademicYear", on_delete=models.CASCADE, related_name="curriculum"
+    )
+    parallel = models.PositiveSmallIntegerField("Параллель")
+    subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="curriculum")
+    hours_per_week = models.DecimalField("Часов в неделю", max_digits=4, decimal_places=1)
+
+    class Meta:
+        ordering = ["school_id", "parallel", "subject__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "academic_year", "parallel", "subject"],
+                nulls_distinct=False,
+                name="curriculum_unique_line",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(parallel__gte=1, parallel__lte=11), name="curriculum_parallel_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hours_per_week__gt=0, hours_per_week__lte=40),
+                name="curriculum_hours_range",
+            ),
+        ]
+        verbose_name = "строка учебного плана"
+        verbose_name_plural = "учебный план"
+
+    def __str__(self) -> str:
+        return f"{self.parallel}: {self.subject_id} × {self.hours_per_week}"
+
+
 class GroupKind(models.TextChoices):
     SUBGROUP = "subgroup", "подгруппа класса"
     CROSS_CLASS = "cross_class", "межклассная группа"
