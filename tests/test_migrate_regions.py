@@ -19,7 +19,7 @@ def test_noop_skips_every_up_to_date_region(region_a, region_b):
 
 def test_dry_run_finds_exactly_the_schema_behind(region_a, region_b):
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM region_16.django_migrations WHERE app = 'teaching'")
+        cursor.execute("DELETE FROM region_16.django_migrations WHERE app = 'timetable'")
     output = run("--dry-run")
     assert "region_16: 1 миграций к применению" in output
     assert "region_05" not in output
