@@ -269,7 +269,7 @@ class Generator:
         males, _, surnames = data.GROUPS[group]
         surname = surnames[int(rng.random() * len(surnames))]
         father = males[int(rng.random() * len(males))]
-        yo_plain = "ё" in surname and rng.random() < 0.08
+        yo_plain = "ё" in surname and rng.random() < 0.15
         family = Family(group, surname, father, yo_plain)
         family.added = step
         return family
@@ -408,15 +408,17 @@ class Generator:
         return True
 
     def _fix_record(self, rng: random.Random, person: Person) -> None:
-        """A registry correction: «ё» restored (or lost) in the surname, else the birth date."""
+        """A registry correction: the «ё» a registry had written as «е» restored (sometimes the
+        opposite slip), else the birth date."""
         if person.yo_surname:
-            if "ё" in person.surname:
-                person.surname = person.surname.replace("ё", "е", 1)
-            else:
+            if "ё" not in person.surname:
                 idx = _yo_index(person)
                 if idx >= 0:
                     person.surname = person.surname[:idx] + "ё" + person.surname[idx + 1 :]
                     return
+            elif rng.random() < 0.3:
+                person.surname = person.surname.replace("ё", "е", 1)
+                return
         person.birth += rng.choice((-3, -2, -1, 1, 2, 3))
 
     def _students_step(
