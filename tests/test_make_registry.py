@@ -370,7 +370,7 @@ def test_version_after_next_builds_on_it(v2, tmp_path):
 
 def test_errors_are_extra_rows_listed_in_expected_errors(v1, tmp_path):
     bundle = tmp_path / "bad"
-    result = generate(Options(**SIZE, seed=1, errors=2), bundle)
+    result = generate(Options(schools=30, students=6000, teachers=520, seed=1, errors=2), bundle)
     assert result.expected_errors_path == tmp_path / "expected_errors.csv"
     expected = read(tmp_path, "expected_errors.csv")
     assert len(expected) == result.expected_errors
@@ -394,7 +394,7 @@ def test_errors_are_extra_rows_listed_in_expected_errors(v1, tmp_path):
 
 def test_every_listed_row_breaks_its_rule(tmp_path):
     bundle = tmp_path / "bad"
-    generate(Options(**SIZE, seed=3, errors=3), bundle)
+    generate(Options(schools=30, students=6000, teachers=520, seed=3, errors=3), bundle)
     expected = read(tmp_path, "expected_errors.csv")
     rows = {name: list(csv.reader((bundle / name).open(encoding="utf-8"))) for name in FILES}
     bad = {(e["file"], int(e["line"])) for e in expected}
