@@ -122,6 +122,19 @@ function userRep(user, brief) {
   return rep;
 }
 
+function defaultUserProfile() {
+  const perms = { view: ['admin', 'user'], edit: ['admin', 'user'] };
+  return {
+    attributes: [
+      { name: 'username', displayName: '${username}', validations: { length: { min: 3, max: 255 }, 'username-prohibited-characters': {}, 'up-username-not-idn-homograph': {} }, permissions: perms, multivalued: false },
+      { name: 'email', displayName: '${email}', validations: { email: {}, length: { max: 255 } }, permissions: perms, multivalued: false },
+      { name: 'firstName', displayName: '${firstName}', validations: { length: { max: 255 }, 'person-name-prohibited-characters': {} }, permissions: perms, multivalued: false },
+      { name: 'lastName', displayName: '${lastName}', validations: { length: { max: 255 }, 'person-name-prohibited-characters': {} }, permissions: perms, multivalued: false },
+    ],
+    groups: [{ name: 'user-metadata', displayHeader: 'User metadata', displayDescription: 'Attributes, which refer to user metadata' }],
+  };
+}
+
 // --- realms -------------------------------------------------------------------------------
 
 const providers = new Map();
@@ -528,6 +541,7 @@ function page_(list, query) {
   return max < 0 ? list.slice(first) : list.slice(first, first + max);
 }
 
+const isTrue = (value) => String(value).toLowerCase() === 'true';
 const conflict = (res, message) => send(res, 409, { errorMessage: message });
 const notFound = (res, message) => send(res, 404, { error: message });
 
@@ -607,14 +621,21 @@ async function adminApi(req, res, url) {
       saveState();
       return send(res, 204);
     }
+    if (sub === 'protocol-mappers' && subId === 'models' && method === 'POST') {
+      if ((client.protocolMappers ?? []).some((m) => m.name === body.name)) return conflict(res, `Protocol mapper exists with same name`);
+      const mapper = { id: crypto.randomUUID(), ...body };
+      client.protocolMappers = [...(client.protocolMappers ?? []), mapper];
+      saveState();
+      return created(mapper.id);
+    }
     if (method === 'GET' && sub === 'client-secret') return send(res, 200, { type: 'secret', value: client.secret });
   }
 
   if (collection === 'groups') {
-    const brief = query.get('briefRepresentation') !== 'false';
+    const brief = !(query.has('briefRepresentation') && !isTrue(query.get('briefRepresentation')));
     if (!id && method === 'GET') {
       const search = query.get('search');
-      const exact = query.get('exact') === 'true';
+      const exact = isTrue(query.get('exact'));
       const list = realm.groups.filter((g) => !search || (exact ? g.name === search : g.name.includes(search)));
       return send(res, 200, page_(list.map((g) => groupRep(g, brief)), query));
     }
@@ -634,16 +655,16 @@ async function adminApi(req, res, url) {
       return send(res, 204);
     }
     if (method === 'GET' && sub === 'members') {
-      const members = realm.users.filter((u) => u.groupIds.includes(group.id)).map((u) => userRep(u, query.get('briefRepresentation') === 'true'));
+      const members = realm.users.filter((u) => u.groupIds.includes(group.id)).map((u) => userRep(u, isTrue(query.get('briefRepresentation'))));
       return send(res, 200, page_(members, query));
     }
   }
 
   if (collection === 'users') {
     if (!id && method === 'GET') {
-      const brief = query.get('briefRepresentation') === 'true';
+      const brief = isTrue(query.get('briefRepresentation'));
       const username = query.get('username')?.toLowerCase();
-      const exact = query.get('exact') === 'true';
+      const exact = isTrue(query.get('exact'));
       const q = query.get('q');
       let list = realm.users;
       if (username) list = list.filter((u) => (exact ? u.username === username : u.username.includes(username)));
@@ -660,6 +681,14 @@ async function adminApi(req, res, url) {
       return created(user.id);
     }
     if (id === 'count' && method === 'GET') return send(res, 200, realm.users.length);
+    if (id === 'profile') {
+      if (method === 'GET') return send(res, 200, realm.userProfile ?? defaultUserProfile());
+      if (method === 'PUT') {
+        realm.userProfile = body;
+        saveState();
+        return send(res, 200, realm.userProfile);
+      }
+    }
     const user = realm.users.find((u) => u.id === id);
     if (!user) return notFound(res, 'User not found');
     if (!sub) {
@@ -688,7 +717,7 @@ async function adminApi(req, res, url) {
     }
     if (sub === 'groups') {
       if (!subId && method === 'GET') {
-        const brief = query.get('briefRepresentation') !== 'false';
+        const brief = !(query.has('briefRepresentation') && !isTrue(query.get('briefRepresentation')));
         const list = realm.groups.filter((g) => user.groupIds.includes(g.id)).map((g) => groupRep(g, brief));
         return send(res, 200, page_(list, query));
       }
