@@ -89,18 +89,18 @@ def _key_set(realm: RealmConfig, kid: str) -> KeySet:
     return KeySet.import_key_set({"keys": keys})
 
 
-def _header(raw: str) -> dict[str, Any]:
+def _segment(raw: str, index: int) -> dict[str, Any]:
     parts = raw.split(".")
     if len(parts) != 3:
         raise TokenError("malformed", "Токен не является JWT")
     try:
-        padded = parts[0] + "=" * (-len(parts[0]) % 4)
-        header = json.loads(base64.urlsafe_b64decode(padded))
+        padded = parts[index] + "=" * (-len(parts[index]) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, TypeError) as exc:
-        raise TokenError("malformed", "Заголовок токена не читается") from exc
-    if not isinstance(header, dict):
-        raise TokenError("malformed", "Заголовок токена не читается")
-    return header
+        raise TokenError("malformed", "Токен не читается") from exc
+    if not isinstance(value, dict):
+        raise TokenError("malformed", "Токен не читается")
+    return value
 
 
 def validate_jwt(
@@ -115,9 +115,13 @@ def validate_jwt(
 
     ``kind``: ``access`` (API bearer token), ``id`` (ID token of a login; ``nonce`` required)
     or ``logout`` (back-channel logout token)."""
-    header = _header(raw)
+    header = _segment(raw, 0)
     if header.get("alg") != ALGORITHM:
         raise TokenError("algorithm", f"Алгоритм подписи {str(header.get('alg'))[:16]!r} не принимается")
+    # A token of another realm is refused before any key lookup: its key id must not make us
+    # refresh our realm's JWKS. (The issuer is checked again after the signature.)
+    if _segment(raw, 1).get("iss") != realm.issuer:
+        raise TokenError("wrong_issuer", "Токен выпущен другим сервером входа или для другого региона")
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
         raise TokenError("no_kid", "В токене нет идентификатора ключа (kid)")

@@ -86,7 +86,7 @@ function realmRep(realm) {
     registrationAllowed: false,
     loginWithEmailAllowed: realm.loginWithEmailAllowed ?? false,
     duplicateEmailsAllowed: false,
-    accessTokenLifespan: 300,
+    accessTokenLifespan: realm.accessTokenLifespan ?? 300,
     ssoSessionIdleTimeout: 1800,
     defaultSignatureAlgorithm: 'RS256',
     attributes: realm.attributes ?? {},
@@ -405,7 +405,7 @@ function makeProvider(realmName) {
       challenge: `${ocp}/challenge`,
     },
     ttl: {
-      AccessToken: 300, AuthorizationCode: 60, IdToken: 300, Interaction: 1800,
+      AccessToken: () => getRealm(realmName).accessTokenLifespan ?? 300, AuthorizationCode: 60, IdToken: 300, Interaction: 1800,
       Session: 36000, Grant: 36000, RefreshToken: 1800,
     },
     interactions: { url: (ctx, interaction) => `/realms/${realmName}/login-actions/${interaction.uid}` },
@@ -454,7 +454,7 @@ function makeProvider(realmName) {
         getResourceServerInfo: (ctx, resource, client) => ({
           scope: 'openid profile',
           audience: client.clientId,
-          accessTokenTTL: 300,
+          accessTokenTTL: getRealm(realmName).accessTokenLifespan ?? 300,
           accessTokenFormat: 'jwt',
           jwt: { sign: { alg: 'RS256' } },
         }),
@@ -578,7 +578,7 @@ async function adminApi(req, res, url) {
   if (!collection) {
     if (method === 'GET') return send(res, 200, realmRep(realm));
     if (method === 'PUT') {
-      for (const key of ['displayName', 'enabled', 'attributes', 'loginWithEmailAllowed']) {
+      for (const key of ['displayName', 'enabled', 'attributes', 'loginWithEmailAllowed', 'accessTokenLifespan']) {
         if (body[key] !== undefined) realm[key] = body[key];
       }
       saveState();
