@@ -145,3 +145,20 @@ def test_two_regions_have_separate_realms(dev_idp, region_a, region_b):
     assert requests.get(f"{dev_idp.url}/realms/region-16/.well-known/openid-configuration", timeout=5).json()[
         "issuer"
     ].endswith("/realms/region-16")
+
+
+def test_identity_command(dev_idp, region_a):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("identity", "ensure", "--code", "05", stdout=out)
+    call_command("identity", "provision", "--code", "05", stdout=out)
+    call_command("identity", "status", stdout=out)
+    call_command("identity", "secret", "--code", "05", stdout=out)
+    text = out.getvalue()
+    assert "region-05: без изменений" in text and "Настроен" in text
+    from core.sso.config import region_realm
+
+    assert region_realm(region_a).client_secret in text

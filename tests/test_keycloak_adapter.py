@@ -79,3 +79,23 @@ def test_a_different_request_is_caught(replay):
         realm_apply(realm_77(), display_name="Другое имя", domains=DOMAINS, primary=DOMAINS[1], schools=SCHOOLS)
     with pytest.raises(AssertionError, match="PUT /admin/realms/region-77"):
         replay.assert_complete()
+
+
+def test_realm_templates_in_deploy_match_what_the_adapter_provisions():
+    import json
+    from pathlib import Path
+
+    from core.sso.config import federal_realm
+    from tenants.identity.keycloak import realm_representation
+
+    root = Path(__file__).resolve().parent.parent / "deploy" / "keycloak"
+    with override_settings(KEYCLOAK_URL="https://id.example.ru", SITE_SCHEME="https", SITE_PORT=""):
+        cases = [
+            ("realm-region-XX.json", region_realm(SimpleNamespace(code="XX", schema_name="region_XX")),
+             "<Название региона>", "<region>.school.example.ru"),
+            ("realm-federal.json", federal_realm(), "Моя школа — федеральные операторы", "school.example.ru"),
+        ]
+        for name, realm, title, domain in cases:
+            wanted = realm_representation(realm, display_name=title, domains=[domain], primary=domain, schools=[])
+            wanted["clients"][0]["secret"] = "${MSH_CLIENT_SECRET}"
+            assert json.loads((root / name).read_text(encoding="utf-8")) == wanted, name
