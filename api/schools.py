@@ -93,7 +93,9 @@ class ClassStudentListApi(ListAPIView):
     serializer_class = StudentOutput
 
     def get_queryset(self):
-        school_class = selectors.class_get_for(viewer=viewer_for(self.request.user), class_id=self.kwargs["pk"])
+        school_class = selectors.class_get_for(
+            viewer=viewer_for(self.request.user), class_id=self.kwargs["pk"]
+        )
         if school_class is None:
             raise _denied(self.request, "class")
         return selectors.class_students(school_class=school_class)

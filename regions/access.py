@@ -105,10 +105,7 @@ class Viewer:
     def visible_school_ids(self) -> frozenset[int]:
         """Schools this viewer sees (a regional admin: all of the region, not listed here)."""
         return (
-            self.admin_school_ids
-            | self.teacher_school_ids
-            | self.student_school_ids
-            | self.child_school_ids
+            self.admin_school_ids | self.teacher_school_ids | self.student_school_ids | self.child_school_ids
         )
 
     def visible_class_ids(self, school_id: int) -> frozenset[int] | None:

@@ -21,7 +21,12 @@ from core.models import User
 from core.roles import Role
 from core.sso.config import federal_realm, identity_configured, region_realm
 from tenants.identity.keycloak import IdentityError, account_ensure
-from tenants.identity.services import accounts_provision, federal_realm_ensure, keycloak_username, realm_ensure
+from tenants.identity.services import (
+    accounts_provision,
+    federal_realm_ensure,
+    keycloak_username,
+    realm_ensure,
+)
 from tenants.models import Region, RegionStatus
 from tenants.services import region_create
 

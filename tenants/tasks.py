@@ -16,7 +16,9 @@ def identity_realm_ensure(region_id: int) -> dict[str, Any]:
     return {"realm": report.realm, "created": report.created, "writes": report.writes}
 
 
-@app.task(name="tenants.identity_realm_sync_domains", autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+@app.task(
+    name="tenants.identity_realm_sync_domains", autoretry_for=(OSError,), retry_backoff=30, max_retries=5
+)
 def identity_realm_sync_domains(region_id: int) -> dict[str, Any]:
     from tenants.identity.services import realm_sync_domains
 

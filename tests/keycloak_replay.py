@@ -88,7 +88,9 @@ class KeycloakReplay:
         return response["status"], response.get("headers", {}), response.get("json")
 
     def assert_complete(self) -> None:
-        missing = [f"{e['request']['method']} {e['request']['path']}" for e in self.exchanges[self.position :]]
+        missing = [
+            f"{e['request']['method']} {e['request']['path']}" for e in self.exchanges[self.position :]
+        ]
         assert not self.mismatches, "\n".join(self.mismatches)
         assert not missing, f"recorded requests never sent: {missing}"
 

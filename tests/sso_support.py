@@ -107,7 +107,12 @@ class DevIdp:
         if not self._admin_token:
             response = requests.post(
                 f"{self.url}/realms/master/protocol/openid-connect/token",
-                data={"grant_type": "password", "client_id": "admin-cli", "username": "admin", "password": "admin"},
+                data={
+                    "grant_type": "password",
+                    "client_id": "admin-cli",
+                    "username": "admin",
+                    "password": "admin",
+                },
                 timeout=10,
             )
             response.raise_for_status()
@@ -115,7 +120,9 @@ class DevIdp:
         return {"Authorization": f"Bearer {self._admin_token}"}
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
-        return requests.request(method, f"{self.url}/admin/realms/{path}", headers=self.admin_headers(), timeout=10, **kwargs)
+        return requests.request(
+            method, f"{self.url}/admin/realms/{path}", headers=self.admin_headers(), timeout=10, **kwargs
+        )
 
     def rotate_keys(self, realm: str) -> str:
         response = requests.post(
@@ -137,7 +144,9 @@ class DevIdp:
                 continue
             form = re.search(r'<form method="post" action="([^"]+)"', response.text)
             if not form:
-                raise AssertionError(f"no login form at {response.url}: {response.status_code} {response.text[:300]}")
+                raise AssertionError(
+                    f"no login form at {response.url}: {response.status_code} {response.text[:300]}"
+                )
             response = browser.post(
                 urljoin(self.url, form.group(1)),
                 data={"username": username, "password": password},
@@ -145,10 +154,14 @@ class DevIdp:
                 timeout=10,
             )
             if response.status_code == 200:
-                raise AssertionError("login refused: " + (re.search(r'class="error">([^<]+)', response.text) or [""])[0])
+                raise AssertionError(
+                    "login refused: " + (re.search(r'class="error">([^<]+)', response.text) or [""])[0]
+                )
         raise AssertionError("too many redirects at the identity provider")
 
-    def tokens(self, realm: str, client_id: str, secret: str, redirect_uri: str, username: str, password: str) -> dict[str, Any]:
+    def tokens(
+        self, realm: str, client_id: str, secret: str, redirect_uri: str, username: str, password: str
+    ) -> dict[str, Any]:
         """Tokens of a user, as the client itself would get them (code flow with PKCE)."""
         verifier = secrets.token_urlsafe(48)
         challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
@@ -169,7 +182,12 @@ class DevIdp:
         code = parse_qs(urlparse(callback).query)["code"][0]
         response = requests.post(
             f"{base}/token",
-            data={"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri, "code_verifier": verifier},
+            data={
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": verifier,
+            },
             auth=(client_id, secret),
             timeout=10,
         )

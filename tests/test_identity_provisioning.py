@@ -103,7 +103,9 @@ def test_accounts_are_provisioned_once_and_linked_by_person_id(dev_idp, region_a
     assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
 
 
-def test_deactivated_person_is_disabled_and_cannot_sign_in(dev_idp, region_a, people_a, sso_client_a, browser_login):
+def test_deactivated_person_is_disabled_and_cannot_sign_in(
+    dev_idp, region_a, people_a, sso_client_a, browser_login
+):
     student = people_a["student"]
     username = student.registry_id.lower()
     identity.accounts_provision(region=region_a, passwords={username: "st-pw"})
@@ -115,7 +117,9 @@ def test_deactivated_person_is_disabled_and_cannot_sign_in(dev_idp, region_a, pe
     assert (report.updated, report.unchanged) == (1, 1)
     account = kc_user(dev_idp, "region-05", username)
     assert account["enabled"] is False
-    roles = {r["name"] for r in dev_idp.admin("GET", f"region-05/users/{account['id']}/role-mappings/realm").json()}
+    roles = {
+        r["name"] for r in dev_idp.admin("GET", f"region-05/users/{account['id']}/role-mappings/realm").json()
+    }
     assert {"student", "parent"} <= roles
     with pytest.raises(AssertionError, match="отключена"):
         browser_login(sso_client_a, username, "st-pw")
@@ -141,10 +145,14 @@ def test_two_regions_have_separate_realms(dev_idp, region_a, region_b):
         "GET", "region-05/users", params={"username": person.registry_id.lower(), "exact": "true"}
     ).json()
     assert found == []
-    assert kc_user(dev_idp, "region-16", person.registry_id.lower())["attributes"]["msh_person_id"] == [str(person.pk)]
-    assert requests.get(f"{dev_idp.url}/realms/region-16/.well-known/openid-configuration", timeout=5).json()[
-        "issuer"
-    ].endswith("/realms/region-16")
+    assert kc_user(dev_idp, "region-16", person.registry_id.lower())["attributes"]["msh_person_id"] == [
+        str(person.pk)
+    ]
+    assert (
+        requests.get(f"{dev_idp.url}/realms/region-16/.well-known/openid-configuration", timeout=5)
+        .json()["issuer"]
+        .endswith("/realms/region-16")
+    )
 
 
 def test_identity_command(dev_idp, region_a):

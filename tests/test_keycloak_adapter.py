@@ -10,7 +10,14 @@ import pytest
 from django.test import override_settings
 
 from core.sso.config import region_realm
-from tenants.identity.keycloak import AccountSpec, IdentityError, SchoolGroup, accounts_apply, client_apply, realm_apply
+from tenants.identity.keycloak import (
+    AccountSpec,
+    IdentityError,
+    SchoolGroup,
+    accounts_apply,
+    client_apply,
+    realm_apply,
+)
 from tests.keycloak_replay import KeycloakReplay, load_exchanges
 
 DOMAINS = ["edu.mos.example.ru", "moscow.example.ru"]
@@ -40,14 +47,21 @@ def realm_77():
 
 @pytest.mark.parametrize("replay", ["realm_new"], indirect=True)
 def test_new_realm_is_created_in_one_request(replay):
-    report = realm_apply(realm_77(), display_name="Москва", domains=DOMAINS, primary=DOMAINS[1], schools=SCHOOLS)
+    report = realm_apply(
+        realm_77(), display_name="Москва", domains=DOMAINS, primary=DOMAINS[1], schools=SCHOOLS
+    )
     replay.assert_complete()
-    assert report.created and report.writes == ["realm region-77 created", "user profile: msh_person_id declared"]
+    assert report.created and report.writes == [
+        "realm region-77 created",
+        "user profile: msh_person_id declared",
+    ]
 
 
 @pytest.mark.parametrize("replay", ["realm_unchanged"], indirect=True)
 def test_unchanged_realm_is_only_read(replay):
-    report = realm_apply(realm_77(), display_name="Москва", domains=DOMAINS, primary=DOMAINS[1], schools=SCHOOLS)
+    report = realm_apply(
+        realm_77(), display_name="Москва", domains=DOMAINS, primary=DOMAINS[1], schools=SCHOOLS
+    )
     replay.assert_complete()
     assert report.writes == [] and not report.created
 
@@ -76,7 +90,9 @@ def test_accounts_in_a_partial_import_batch(replay):
 def test_a_different_request_is_caught(replay):
     """The replay itself fails when the adapter would send something else."""
     with pytest.raises(IdentityError):  # the replay answered the PUT with the next recorded GET
-        realm_apply(realm_77(), display_name="Другое имя", domains=DOMAINS, primary=DOMAINS[1], schools=SCHOOLS)
+        realm_apply(
+            realm_77(), display_name="Другое имя", domains=DOMAINS, primary=DOMAINS[1], schools=SCHOOLS
+        )
     with pytest.raises(AssertionError, match="PUT /admin/realms/region-77"):
         replay.assert_complete()
 
@@ -91,11 +107,17 @@ def test_realm_templates_in_deploy_match_what_the_adapter_provisions():
     root = Path(__file__).resolve().parent.parent / "deploy" / "keycloak"
     with override_settings(KEYCLOAK_URL="https://id.example.ru", SITE_SCHEME="https", SITE_PORT=""):
         cases = [
-            ("realm-region-XX.json", region_realm(SimpleNamespace(code="XX", schema_name="region_XX")),
-             "<Название региона>", "<region>.school.example.ru"),
+            (
+                "realm-region-XX.json",
+                region_realm(SimpleNamespace(code="XX", schema_name="region_XX")),
+                "<Название региона>",
+                "<region>.school.example.ru",
+            ),
             ("realm-federal.json", federal_realm(), "Моя школа — федеральные операторы", "school.example.ru"),
         ]
         for name, realm, title, domain in cases:
-            wanted = realm_representation(realm, display_name=title, domains=[domain], primary=domain, schools=[])
+            wanted = realm_representation(
+                realm, display_name=title, domains=[domain], primary=domain, schools=[]
+            )
             wanted["clients"][0]["secret"] = "${MSH_CLIENT_SECRET}"
             assert json.loads((root / name).read_text(encoding="utf-8")) == wanted, name

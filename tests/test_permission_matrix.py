@@ -127,17 +127,26 @@ def _actor(role: str, world, dev_idp, browser_login, region_a) -> Actor:
     if role == "federal_operator":
         realm, host = federal_realm(), platform
         username = "matrix-federal"
-        account_ensure(realm, username=username, roles=[Role.FEDERAL_OPERATOR], password="federal_operator-pw")
+        account_ensure(
+            realm, username=username, roles=[Role.FEDERAL_OPERATOR], password="federal_operator-pw"
+        )
     else:
         realm, host = region_realm(region_a), host_a
         username = world["usernames"].get(role, "matrix-rca")
         if role == "regional_admin":
-            account_ensure(realm, username=username, roles=[Role.REGIONAL_ADMIN], password="regional_admin-pw")
+            account_ensure(
+                realm, username=username, roles=[Role.REGIONAL_ADMIN], password="regional_admin-pw"
+            )
     password = f"{role}-pw"
     session = Client(HTTP_HOST=host)
     assert browser_login(session, username, password).status_code == 302
     token = dev_idp.tokens(
-        realm.name, realm.client_id, realm.client_secret, f"http://{host}/accounts/callback/", username, password
+        realm.name,
+        realm.client_id,
+        realm.client_secret,
+        f"http://{host}/accounts/callback/",
+        username,
+        password,
     )["access_token"]
     return Actor(role, session, token, host_a, host_b, platform)
 
@@ -181,7 +190,9 @@ def test_permission_matrix(role, world, dev_idp, browser_login, region_a):
                     path = template.format(id=world[key]) if "{id}" in template else template
                     got = _allowed(_request(actor, via, kind, path, host), kind)
                     if got != expected:
-                        wrong.append(f"{role} {via} {kind} {resource}/{scope}: {'allowed' if got else 'denied'}")
+                        wrong.append(
+                            f"{role} {via} {kind} {resource}/{scope}: {'allowed' if got else 'denied'}"
+                        )
     assert not wrong, "\n".join(wrong)
 
 

@@ -65,7 +65,9 @@ def test_teacher_signs_in_through_the_region_realm(teacher_a, sso_client_a, brow
     assert "Выйти" in sso_client_a.get("/").content.decode()
 
 
-def test_account_without_person_is_found_by_subject_not_by_name(dev_idp, sso_client_a, browser_login, region_a):
+def test_account_without_person_is_found_by_subject_not_by_name(
+    dev_idp, sso_client_a, browser_login, region_a
+):
     subject = account_ensure(
         region_realm(region_a), username="rcc-admin", roles=[Role.REGIONAL_ADMIN], password="rcc-pw"
     )
@@ -152,9 +154,7 @@ def test_backchannel_logout_from_the_identity_provider_ends_the_platform_session
     end_idp_session(dev_idp, browser, f"{issuer}/protocol/openid-connect/logout?client_id=msh-region-05")
     path, host, body = dev_idp.inbox.wait(before + 1)[-1]
     assert path == "/accounts/backchannel-logout/" and host == sso_client_a.defaults["HTTP_HOST"]
-    delivered = Client(HTTP_HOST=host).post(
-        path, data=body, content_type="application/x-www-form-urlencoded"
-    )
+    delivered = Client(HTTP_HOST=host).post(path, data=body, content_type="application/x-www-form-urlencoded")
     assert delivered.status_code == 200
     assert sso_client_a.get("/api/v1/me/").status_code == 401
     with tenant_context(region_a):

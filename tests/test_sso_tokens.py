@@ -22,7 +22,12 @@ PASSWORD = "admin-pw"
 
 def realm_tokens(idp, realm, username: str, host: str) -> dict:
     return idp.tokens(
-        realm.name, realm.client_id, realm.client_secret, f"http://{host}/accounts/callback/", username, PASSWORD
+        realm.name,
+        realm.client_id,
+        realm.client_secret,
+        f"http://{host}/accounts/callback/",
+        username,
+        PASSWORD,
     )
 
 
@@ -80,7 +85,9 @@ def test_expired_token_is_refused(dev_idp, region_a, sso_client_a, settings, ref
 def test_token_of_another_region_is_refused(dev_idp, region_b, sso_client_a, sso_client_b, refused):
     realm_b = region_realm(region_b)
     account_ensure(realm_b, username="api-admin-b", roles=[Role.REGIONAL_ADMIN], password=PASSWORD)
-    token_b = realm_tokens(dev_idp, realm_b, "api-admin-b", sso_client_b.defaults["HTTP_HOST"])["access_token"]
+    token_b = realm_tokens(dev_idp, realm_b, "api-admin-b", sso_client_b.defaults["HTTP_HOST"])[
+        "access_token"
+    ]
     assert bearer(sso_client_b, token_b).status_code == 200
     refused(bearer(sso_client_a, token_b), "wrong_issuer")
 
@@ -89,7 +96,9 @@ def test_region_token_is_refused_by_the_federal_api(admin_a, sso_public_client, 
     refused(bearer(sso_public_client, admin_a["access_token"], "/api/v1/regions/"), "wrong_issuer")
 
 
-def test_federal_operator_token_works_on_the_federal_api_only(dev_idp, sso_public_client, sso_client_a, refused):
+def test_federal_operator_token_works_on_the_federal_api_only(
+    dev_idp, sso_public_client, sso_client_a, refused
+):
     realm = federal_realm()
     account_ensure(realm, username="api-fed", roles=[Role.FEDERAL_OPERATOR], password=PASSWORD)
     token = realm_tokens(dev_idp, realm, "api-fed", sso_public_client.defaults["HTTP_HOST"])["access_token"]
@@ -102,7 +111,11 @@ def test_token_for_another_client_is_refused(dev_idp, region_a, sso_client_a, re
     dev_idp.admin(
         "POST",
         f"{realm.name}/clients",
-        json={"clientId": "other-app", "secret": "other-secret", "redirectUris": ["http://other.localhost/cb"]},
+        json={
+            "clientId": "other-app",
+            "secret": "other-secret",
+            "redirectUris": ["http://other.localhost/cb"],
+        },
     )
     account_ensure(realm, username="api-other", roles=[Role.REGIONAL_ADMIN], password=PASSWORD)
     token = dev_idp.tokens(
@@ -113,7 +126,7 @@ def test_token_for_another_client_is_refused(dev_idp, region_a, sso_client_a, re
 
 
 def test_tampered_token_is_refused(admin_a, sso_client_a, refused):
-    header, payload, signature = admin_a["access_token"].split(".")
+    header, _payload, signature = admin_a["access_token"].split(".")
     _, claims = decode_unverified(admin_a["access_token"])
     claims["realm_access"] = {"roles": ["regional_admin", "federal_operator"]}
     refused(bearer(sso_client_a, f"{header}.{b64(claims)}.{signature}"), "signature")
@@ -151,7 +164,7 @@ def test_key_rotation_refreshes_the_jwks_once(dev_idp, region_a, sso_client_a, m
     assert bearer(sso_client_a, new).status_code == 200 and len(fetches) == 1  # cached again
     assert bearer(sso_client_a, old).status_code == 200  # the previous key still verifies
     # an invented kid right after: refused, and no second refresh within the pause
-    header, payload, signature = new.split(".")
+    _header, payload, signature = new.split(".")
     forged = f"{b64({**decode_unverified(new)[0], 'kid': 'invented'})}.{payload}.{signature}"
     refused(bearer(sso_client_a, forged), "unknown_key")
     assert len(fetches) == 1

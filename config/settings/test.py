@@ -25,6 +25,6 @@ REGION_ARCHIVE_DIR = VAR_DIR / "test-archives"  # noqa: F405
 
 # No identity provider unless a test starts the development one (tests/sso_support.py).
 KEYCLOAK_URL = ""
-SSO_CLIENT_SECRET_KEY = "test-only-sso-client-secret-key"
+SSO_CLIENT_SECRET_KEY = "test-only-sso-client-secret-key"  # noqa: S105
 SITE_SCHEME = "http"
 SITE_PORT = ""

@@ -13,7 +13,9 @@ logger = logging.getLogger("msh.auth")
 _WARNINGS = {"login_failed", "token_rejected", "access_denied", "backchannel_rejected"}
 
 
-def auth_event(event: str, *, realm: str = "", user_id: int | None = None, reason: str = "", path: str = "") -> None:
+def auth_event(
+    event: str, *, realm: str = "", user_id: int | None = None, reason: str = "", path: str = ""
+) -> None:
     level = logging.WARNING if event in _WARNINGS else logging.INFO
     parts = [f"auth {event}", f"realm={realm or '-'}", f"user={user_id if user_id is not None else '-'}"]
     if reason:

@@ -39,7 +39,9 @@ def _person_user(person_id: Any, sub: str) -> User:
     from regions.people.models import Person
 
     if not str(person_id).isdigit():
-        raise LinkError("bad_person_claim", "Учётная запись сервера входа настроена неверно: обратитесь в РЦК")
+        raise LinkError(
+            "bad_person_claim", "Учётная запись сервера входа настроена неверно: обратитесь в РЦК"
+        )
     person = Person.objects.select_related("user").select_for_update().filter(pk=int(person_id)).first()
     if person is None or not person.is_active:
         raise LinkError(

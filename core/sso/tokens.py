@@ -154,7 +154,7 @@ def validate_jwt(
     except JoseError as exc:
         error = getattr(exc, "error", "")
         claim = getattr(exc, "claim", "") or str(exc)
-        if error == "expired_token" or "exp" == claim:
+        if error == "expired_token" or claim == "exp":
             raise TokenError("expired", "Срок действия токена истёк") from exc
         if "aud" in claim:
             raise TokenError("wrong_audience", "Токен выпущен для другого приложения") from exc

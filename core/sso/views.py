@@ -54,7 +54,9 @@ def _realm(request: HttpRequest) -> RealmConfig:
 
 
 def _problem(request: HttpRequest, title: str, message: str, status: int, **extra: Any) -> HttpResponse:
-    return render(request, "core/sso_problem.html", {"title": title, "message": message, **extra}, status=status)
+    return render(
+        request, "core/sso_problem.html", {"title": title, "message": message, **extra}, status=status
+    )
 
 
 def _unavailable(request: HttpRequest, realm: RealmConfig, reason: str) -> HttpResponse:
@@ -143,8 +145,10 @@ def _wrong_region(request: HttpRequest, realm: RealmConfig, issuer: str) -> Http
 def callback(request: HttpRequest) -> HttpResponse:
     realm = _realm(request)
     flow = request.session.pop(FLOW_KEY, None)
-    if not flow or flow.get("realm") != realm.name or not secrets.compare_digest(
-        str(flow.get("state", "")), request.GET.get("state", "")
+    if (
+        not flow
+        or flow.get("realm") != realm.name
+        or not secrets.compare_digest(str(flow.get("state", "")), request.GET.get("state", ""))
     ):
         auth_event("login_failed", realm=realm.name, reason="state_mismatch")
         return _problem(
@@ -170,17 +174,19 @@ def callback(request: HttpRequest) -> HttpResponse:
         id_token = token.get("id_token")
         if not id_token:
             raise TokenError("no_id_token", "Сервер входа не выдал ID-токен")
-        claims = validate_jwt(
-            id_token, realm=realm, audience=realm.client_id, kind="id", nonce=flow["nonce"]
-        )
+        claims = validate_jwt(id_token, realm=realm, audience=realm.client_id, kind="id", nonce=flow["nonce"])
     except TokenError as exc:
         if exc.reason == "wrong_issuer":
             return _wrong_region(request, realm, "")
         auth_event("login_failed", realm=realm.name, reason=exc.reason)
-        return _problem(request, "Вход не выполнен", "Сервер входа выдал токен, который не прошёл проверку.", 400)
+        return _problem(
+            request, "Вход не выполнен", "Сервер входа выдал токен, который не прошёл проверку.", 400
+        )
     except OAuthError as exc:
         auth_event("login_failed", realm=realm.name, reason=f"token_{exc.error}"[:60])
-        return _problem(request, "Вход не выполнен", "Код входа устарел или уже использован.", 400, retry=True)
+        return _problem(
+            request, "Вход не выполнен", "Код входа устарел или уже использован.", 400, retry=True
+        )
     except (ProviderUnavailable, IdentityNotConfigured, RequestException):
         return _unavailable(request, realm, "provider_unavailable")
     try:
@@ -267,7 +273,9 @@ class SuperuserOnlyForm(AuthenticationForm):
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
         if not user.is_superuser:
-            raise ValidationError("Вход по паролю разрешён только аварийной учётной записи", code="not_allowed")
+            raise ValidationError(
+                "Вход по паролю разрешён только аварийной учётной записи", code="not_allowed"
+            )
 
 
 def password_login(request: HttpRequest) -> HttpResponse:

@@ -27,7 +27,9 @@ def region_home(request: HttpRequest) -> HttpResponse:
     if not viewer.is_anonymous:
         context["schools"] = list(selectors.school_list_for(viewer=viewer)[:200])
         people = [pid for pid in (viewer.person_id, *sorted(viewer.child_ids)) if pid]
-        context["me"] = next((p for p in Person.objects.filter(pk__in=people) if p.pk == viewer.person_id), None)
+        context["me"] = next(
+            (p for p in Person.objects.filter(pk__in=people) if p.pk == viewer.person_id), None
+        )
         context["children"] = list(Person.objects.filter(pk__in=viewer.child_ids).order_by("surname", "name"))
         if viewer.is_regional_admin:
             context["counts"] = {
@@ -67,4 +69,6 @@ def student_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if person is None:
         raise _denied(request, "person")
     classes = selectors.student_class_names(person_ids=[person.pk])
-    return render(request, "schools/student_detail.html", {"person": person, "class_name": classes.get(person.pk)})
+    return render(
+        request, "schools/student_detail.html", {"person": person, "class_name": classes.get(person.pk)}
+    )

@@ -198,7 +198,13 @@ def _get_client(admin: KeycloakAdmin, client_id: str) -> dict[str, Any] | None:
 
 
 def _client_differs(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    for key in ("enabled", "publicClient", "standardFlowEnabled", "implicitFlowEnabled", "directAccessGrantsEnabled"):
+    for key in (
+        "enabled",
+        "publicClient",
+        "standardFlowEnabled",
+        "implicitFlowEnabled",
+        "directAccessGrantsEnabled",
+    ):
         if current.get(key) != wanted[key]:
             return True
     if sorted(current.get("redirectUris") or []) != sorted(wanted["redirectUris"]):

@@ -103,7 +103,11 @@ def federal_realm_ensure() -> RealmReport:
         raise IdentityError("Сервер входа (KEYCLOAK_URL) не настроен")
     hosts = list(settings.PLATFORM_HOSTS)
     return realm_apply(
-        federal_realm(), display_name="Моя школа — федеральные операторы", domains=hosts, primary=hosts[0], schools=[]
+        federal_realm(),
+        display_name="Моя школа — федеральные операторы",
+        domains=hosts,
+        primary=hosts[0],
+        schools=[],
     )
 
 

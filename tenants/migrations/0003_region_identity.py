@@ -4,25 +4,28 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tenants', '0002_public_tenant'),
+        ("tenants", "0002_public_tenant"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='region',
-            name='identity_detail',
+            model_name="region",
+            name="identity_detail",
             field=models.CharField(blank=True, max_length=500),
         ),
         migrations.AddField(
-            model_name='region',
-            name='identity_status',
-            field=models.CharField(choices=[('pending', 'Ожидает настройки'), ('ready', 'Настроен'), ('failed', 'Ошибка')], default='pending', max_length=16),
+            model_name="region",
+            name="identity_status",
+            field=models.CharField(
+                choices=[("pending", "Ожидает настройки"), ("ready", "Настроен"), ("failed", "Ошибка")],
+                default="pending",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='region',
-            name='identity_synced_at',
+            model_name="region",
+            name="identity_synced_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
     ]

@@ -54,10 +54,15 @@ def start_dev_idp(stdout) -> subprocess.Popen | None:
     if not (IDP_DIR / "node_modules" / "oidc-provider").exists():
         subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=IDP_DIR, check=True)  # noqa: S607
     state = Path(settings.VAR_DIR) / "dev-idp" / "state.json"
-    process = subprocess.Popen(  # noqa: S603
+    process = subprocess.Popen(
         ["node", "server.js"],  # noqa: S607
         cwd=IDP_DIR,
-        env={**os.environ, "DEV_IDP_PORT": str(port), "DEV_IDP_HOST": url.hostname, "DEV_IDP_STATE": str(state)},
+        env={
+            **os.environ,
+            "DEV_IDP_PORT": str(port),
+            "DEV_IDP_HOST": url.hostname,
+            "DEV_IDP_STATE": str(state),
+        },
     )
     for _ in range(100):
         if _reachable(settings.KEYCLOAK_URL, port):

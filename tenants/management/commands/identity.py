@@ -1,9 +1,9 @@
 """``manage.py identity``: the identity provider's realms and accounts, from the command line.
 
-    identity ensure --all | --code 05 | --federal   realm, client, roles, school groups
-    identity provision --code 05                    the region's accounts (progress shown)
-    identity secret --code 05 | --federal           the client secret derived for the realm
-    identity status                                 realm status of every region
+identity ensure --all | --code 05 | --federal   realm, client, roles, school groups
+identity provision --code 05                    the region's accounts (progress shown)
+identity secret --code 05 | --federal           the client secret derived for the realm
+identity status                                 realm status of every region
 """
 
 from __future__ import annotations
