@@ -1,3 +1,5 @@
+# mypy: disable-error-code="attr-defined"
+# (factory_boy factories are typed as the factory classes, not the models they build)
 """Authentication events are logged — login, failure, logout, rejected token, denied access —
 with the user id, realm and reason only: never a name, a SNILS, a login name or a token."""
 

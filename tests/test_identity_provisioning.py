@@ -1,3 +1,5 @@
+# mypy: disable-error-code="attr-defined"
+# (factory_boy factories are typed as the factory classes, not the models they build)
 """Realms and accounts provisioned through the Keycloak adapter, against the development
 identity provider: idempotent, only what changed, deactivated people disabled."""
 

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="attr-defined"
+# (factory_boy factories are typed as the factory classes, not the models they build)
 """Browser login end to end: the region's site, the real development identity provider (its login
 form, tokens, logout, back-channel logout) and the platform's callback — no mocks."""
 

@@ -153,7 +153,12 @@ def test_key_rotation_refreshes_the_jwks_once(dev_idp, region_a, sso_client_a, m
     assert bearer(sso_client_a, old).status_code == 200  # JWKS now cached
     fetches: list[str] = []
     real_get_json = token_module._get_json
-    monkeypatch.setattr(token_module, "_get_json", lambda url: fetches.append(url) or real_get_json(url))
+
+    def counting_get_json(url: str) -> dict:
+        fetches.append(url)
+        return real_get_json(url)
+
+    monkeypatch.setattr(token_module, "_get_json", counting_get_json)
     with tenant_context(region_a):
         cache.delete(token_module._cache_key("jwks-refreshed", realm))
     new_kid = dev_idp.rotate_keys(realm.name)

@@ -8,7 +8,7 @@ region is refused), ``aud`` containing this realm's client, ``exp``. Refusals ar
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
@@ -31,22 +31,22 @@ class BearerTokenAuthentication(BaseAuthentication):
             return None
         realm = realm_for_tenant(getattr(request._request, "tenant", None))
         if len(header) != 2:
-            return self._reject(request, realm.name, "malformed", "Заголовок Authorization: Bearer <токен>")
+            self._reject(request, realm.name, "malformed", "Заголовок Authorization: Bearer <токен>")
         if not identity_configured():
-            return self._reject(request, realm.name, "not_configured", "Сервер входа не настроен")
+            self._reject(request, realm.name, "not_configured", "Сервер входа не настроен")
         raw = header[1].decode("latin-1")
         try:
             claims = validate_jwt(raw, realm=realm, audience=realm.client_id, kind="access")
             user = user_for_claims(claims, realm)
         except TokenError as exc:
-            return self._reject(request, realm.name, exc.reason, f"Токен доступа не принят: {exc}")
+            self._reject(request, realm.name, exc.reason, f"Токен доступа не принят: {exc}")
         except LinkError as exc:
-            return self._reject(request, realm.name, exc.reason, str(exc))
+            self._reject(request, realm.name, exc.reason, str(exc))
         except (ProviderUnavailable, IdentityNotConfigured) as exc:
-            return self._reject(request, realm.name, "provider_unavailable", str(exc))
+            self._reject(request, realm.name, "provider_unavailable", str(exc))
         return user, claims
 
-    def _reject(self, request: Any, realm: str, reason: str, message: str) -> None:
+    def _reject(self, request: Any, realm: str, reason: str, message: str) -> NoReturn:
         auth_event("token_rejected", realm=realm, reason=reason, path=request.path)
         request._request.bearer_error = reason
         raise InvalidToken(message)

@@ -21,7 +21,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
@@ -278,7 +285,7 @@ class SuperuserOnlyForm(AuthenticationForm):
             )
 
 
-def password_login(request: HttpRequest) -> HttpResponse:
+def password_login(request: HttpRequest) -> HttpResponseBase:
     """Break-glass: the federal console's superuser when the identity provider is down.
     Off unless SSO_PASSWORD_LOGIN is set; never on a region's site."""
     if not settings.SSO_PASSWORD_LOGIN or db.schema_name != settings.PUBLIC_SCHEMA_NAME:

@@ -59,10 +59,10 @@ class Command(BaseCommand):
                 def progress(done: int, total: int, code: str = str(region.code)) -> None:
                     self.stdout.write(f"\r{code}: {done}/{total}", ending="")
 
-                report = accounts_provision(region=region, progress=progress)
+                accounts = accounts_provision(region=region, progress=progress)
                 self.stdout.write(
-                    f"\n{report.realm}: создано {report.added}, обновлено {report.updated}, "
-                    f"без изменений {report.unchanged}, найдено готовыми {report.skipped}"
+                    f"\n{accounts.realm}: создано {accounts.added}, обновлено {accounts.updated}, "
+                    f"без изменений {accounts.unchanged}, найдено готовыми {accounts.skipped}"
                 )
         except (IdentityError, RegionError) as exc:
             raise CommandError(str(exc)) from exc
