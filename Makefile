@@ -4,7 +4,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test bench lint format venv migrate demo clean-var
+.PHONY: run test bench lint format venv migrate demo clean-var idp
+IDP := deploy/dev-idp
 
 venv: $(STAMP)
 
@@ -18,10 +19,18 @@ $(STAMP): pyproject.toml
 
 ## Start everything for a developer: embedded PostgreSQL (when DATABASE_URL is unset),
 ## migrations, the two demo regions, and the web server. Prints every URL it serves.
-run: venv
+run: venv idp
 	$(PY) manage.py devserver
 
-test: venv
+## The development identity provider (Node): npm ci when its packages are missing. Without npm
+## the SSO tests skip locally and fail in CI (CI=true).
+idp:
+	@if command -v npm >/dev/null 2>&1; then \
+	  test -d $(IDP)/node_modules/oidc-provider || (cd $(IDP) && npm ci --no-audit --no-fund --loglevel=error); \
+	elif [ "$$CI" = "true" ]; then echo "npm is required for deploy/dev-idp"; exit 1; \
+	else echo "npm not found: the identity provider tests will be skipped"; fi
+
+test: venv idp
 	$(VENV)/bin/ruff check .
 	$(PY) manage.py makemigrations --check --dry-run --settings=config.settings.test
 	$(PY) -m pytest $(PYTEST_ARGS)

@@ -19,4 +19,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
         response.data = {"detail": "Некорректные данные", "code": "invalid", "fields": response.data}
+    elif response is not None and isinstance(response.data, dict) and "code" not in response.data:
+        detail = response.data["detail"]
+        response.data["code"] = getattr(detail, "code", None) or "error"
     return response

@@ -18,3 +18,6 @@ class HasRole(BasePermission):
 
 
 IsFederalOperator = HasRole.of(Role.FEDERAL_OPERATOR)
+# Any signed-in user of the region with a platform role; which objects they see is decided per
+# object by regions.access.viewer_for (the permission matrix).
+IsRegionUser = HasRole.of(Role.REGIONAL_ADMIN, Role.SCHOOL_ADMIN, Role.TEACHER, Role.STUDENT, Role.PARENT)

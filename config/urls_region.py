@@ -7,6 +7,9 @@ from regions.schools import views as school_views
 
 urlpatterns = [
     path("", school_views.region_home, name="region-home"),
+    path("schools/<int:pk>/", school_views.school_detail, name="school"),
+    path("classes/<int:pk>/", school_views.class_detail, name="class"),
+    path("students/<int:pk>/", school_views.student_detail, name="student"),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("core.urls")),

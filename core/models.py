@@ -20,6 +20,9 @@ class User(AbstractUser):
 
     sso_subject = models.CharField(max_length=64, unique=True, null=True, blank=True)
     roles = ArrayField(models.CharField(max_length=32, choices=Role.choices), default=list, blank=True)
+    # What the identity provider last received for this account (hash of username, enabled,
+    # roles, groups, person): an unchanged re-provisioning makes no write to Keycloak.
+    sso_sync_hash = models.CharField(max_length=64, blank=True)
 
     def has_role(self, role: Role | str) -> bool:
         return self.is_superuser or str(role) in self.roles
@@ -42,3 +45,20 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%d.%m.%Y %H:%M} {self.actor_label or 'system'} {self.action} {self.entity}"
+
+
+class SsoSession(models.Model):
+    """One platform session opened by a login through the identity provider: the realm's
+    session id (``sid`` of the ID token) ↔ the Django session, so that a back-channel logout
+    from the identity provider can end every platform session of that realm session."""
+
+    sid = models.CharField(max_length=128, db_index=True)
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sso_sessions")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%d.%m.%Y %H:%M}"

@@ -1,7 +1,11 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from core.sso import views
+
 urlpatterns = [
-    path("login/", auth_views.LoginView.as_view(template_name="core/login.html"), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", views.login, name="login"),
+    path("callback/", views.callback, name="sso-callback"),
+    path("logout/", views.logout, name="logout"),
+    path("backchannel-logout/", views.backchannel_logout, name="sso-backchannel-logout"),
+    path("password-login/", views.password_login, name="password-login"),
 ]

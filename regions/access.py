@@ -13,7 +13,11 @@ the timetable (substitutions) or the class-teacher field give them — nothing e
 | teacher         | classes and groups they teach or lead, students   | journal of what they teach     |
 | student         | themself                                          | own homework "done" flags      |
 | parent          | their children (in any school of the region)      | own notification preferences   |
+|                 | and those children's schools (name, classes none) |                                |
 | federal_operator| nothing of pupils inside a region                 | —                              |
+
+A federal operator cannot even sign in on a region's site: they belong to the ``federal`` realm,
+and a region's site accepts only its own realm (``core.sso``).
 
 ``viewer_for(user)`` reads everything a check needs in ONE query and caches it on the user
 object for the request, so pages keep a constant number of queries whatever they check.
@@ -50,6 +54,10 @@ SELECT 'homeroom', id, school_id FROM schools_schoolclass
 UNION ALL
 SELECT 'student_group', sg.studygroup_id, NULL FROM teaching_studygroup_members sg
  WHERE sg.person_id IN (SELECT id FROM me)
+UNION ALL
+SELECT 'child_school', m.school_id, NULL FROM people_membership m
+  JOIN people_guardianlink g ON g.child_id = m.person_id AND g.is_active
+ WHERE g.parent_id IN (SELECT id FROM me) AND m.is_active AND m.role = 'student'
 """
 
 
@@ -70,6 +78,8 @@ class Viewer:
     student_school_ids: frozenset[int] = field(default_factory=frozenset)
     student_class_ids: frozenset[int] = field(default_factory=frozenset)
     student_group_ids: frozenset[int] = field(default_factory=frozenset)
+    # a parent's children's schools
+    child_school_ids: frozenset[int] = field(default_factory=frozenset)
 
     # --- kinds of user ---------------------------------------------------------------------
     def has_role(self, role: Role | str) -> bool:
@@ -89,11 +99,20 @@ class Viewer:
         return self.is_regional_admin or school_id in self.admin_school_ids
 
     def can_view_school(self, school_id: int) -> bool:
+        return self.is_regional_admin or school_id in self.visible_school_ids
+
+    @property
+    def visible_school_ids(self) -> frozenset[int]:
+        """Schools this viewer sees (a regional admin: all of the region, not listed here)."""
         return (
-            self.can_admin_school(school_id)
-            or school_id in self.teacher_school_ids
-            or school_id in self.student_school_ids
+            self.admin_school_ids | self.teacher_school_ids | self.student_school_ids | self.child_school_ids
         )
+
+    def visible_class_ids(self, school_id: int) -> frozenset[int] | None:
+        """Classes of a school this viewer sees; ``None`` means all of them."""
+        if self.can_admin_school(school_id):
+            return None
+        return self.taught_class_ids | self.homeroom_class_ids | self.student_class_ids
 
     # --- classes and groups ----------------------------------------------------------------
     def teaches_class(self, class_id: int) -> bool:
@@ -183,6 +202,8 @@ def viewer_for(user: Any) -> Viewer:
             sets.setdefault("teacher_school", set()).add(b)
         elif kind == "student_group":
             sets.setdefault("student_group", set()).add(a)
+        elif kind == "child_school":
+            sets.setdefault("child_school", set()).add(a)
 
     def take(key: str, role: Role) -> frozenset[int]:
         # data without the role grants nothing: the IdP decides what kind of user this is
@@ -201,6 +222,7 @@ def viewer_for(user: Any) -> Viewer:
         student_school_ids=take("student_school", Role.STUDENT),
         student_class_ids=take("student_class", Role.STUDENT),
         student_group_ids=take("student_group", Role.STUDENT),
+        child_school_ids=take("child_school", Role.PARENT),
     )
     user._region_viewer = viewer
     return viewer

@@ -12,6 +12,12 @@ class RegionStatus(models.TextChoices):
     ARCHIVED = "archived", "В архиве"
 
 
+class IdentityStatus(models.TextChoices):
+    PENDING = "pending", "Ожидает настройки"
+    READY = "ready", "Настроен"
+    FAILED = "failed", "Ошибка"
+
+
 class Region(TenantMixin):
     """A federal subject of Russia served by the platform: one PostgreSQL schema.
 
@@ -27,6 +33,13 @@ class Region(TenantMixin):
     status_changed_at = models.DateTimeField(null=True, blank=True)
     archive_path = models.CharField(max_length=500, blank=True)
     archived_domains = models.JSONField(default=list, blank=True)
+    # The region's realm in the identity provider: provisioned after the region is created
+    # (a Celery task), so a missing or unreachable identity provider never blocks creation.
+    identity_status = models.CharField(
+        max_length=16, choices=IdentityStatus.choices, default=IdentityStatus.PENDING
+    )
+    identity_detail = models.CharField(max_length=500, blank=True)
+    identity_synced_at = models.DateTimeField(null=True, blank=True)
 
     # Region creation runs the schema's migrations explicitly inside one transaction
     # (tenants.services.region_create), so a failure leaves nothing behind.

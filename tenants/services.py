@@ -22,6 +22,7 @@ from django.utils import timezone
 from core.audit import audit_record
 from core.db import db
 from core.federal_subjects import get_federal_subject
+from tenants.identity.services import identity_queue
 from tenants.models import Domain, Region, RegionStatus, schema_name_for
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,7 @@ def region_create(
     finally:
         db.set_schema_to_public()
     logger.info("region created: %s (%s)", code, schema_name)
+    identity_queue(action="realm_ensure", region_id=region.pk)
     return region
 
 
@@ -175,6 +177,7 @@ def region_add_domain(*, code: str, domain: str, actor: Any = None) -> Domain:
             entity_id=code,
             changes={"domains": [None, cleaned]},
         )
+    identity_queue(action="realm_sync_domains", region_id=region.pk)
     return created
 
 
@@ -200,6 +203,7 @@ def region_remove_domain(*, code: str, domain: str, actor: Any = None) -> None:
             entity_id=code,
             changes={"domains": [cleaned, None]},
         )
+    identity_queue(action="realm_sync_domains", region_id=region.pk)
 
 
 def _set_status(region: Region, status: str, actor: Any, action: str) -> Region:

@@ -208,3 +208,71 @@ def assert_queries():
         assert len(real) == expected, f"{len(real)} queries instead of {expected}:\n" + "\n\n".join(real)
 
     return check
+
+
+# --- Identity provider -------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def dev_idp(django_db_setup, django_db_blocker, redis_service):
+    """The development identity provider (a real Node process on loopback) with the realms of
+    both test regions and the federal realm, provisioned through the platform's adapter.
+    Sites are addressed as ``r05.localhost:<port>`` (see ``sso_support.BackchannelInbox``)."""
+    from django.test import override_settings
+
+    from tests.sso_support import start_dev_idp, stop_dev_idp
+
+    idp = start_dev_idp()
+    overrides = override_settings(
+        KEYCLOAK_URL=idp.url,
+        KEYCLOAK_ADMIN_USER="admin",
+        KEYCLOAK_ADMIN_PASSWORD="admin",
+        SITE_PORT=str(idp.inbox.port),
+    )
+    overrides.enable()
+    try:
+        from tenants.identity.services import federal_realm_ensure, realm_ensure
+        from tenants.models import Region
+
+        with django_db_blocker.unblock():
+            for code, _domain in (REGION_A, REGION_B):
+                realm_ensure(region=Region.objects.get(code=code, status="active"))
+            federal_realm_ensure()
+            tenant_db.set_schema_to_public()
+        yield idp
+    finally:
+        overrides.disable()
+        stop_dev_idp(idp)
+
+
+@pytest.fixture
+def sso_client_a(dev_idp, region_a) -> Client:
+    return Client(HTTP_HOST=f"{REGION_A[1]}:{dev_idp.inbox.port}")
+
+
+@pytest.fixture
+def sso_client_b(dev_idp, region_b) -> Client:
+    return Client(HTTP_HOST=f"{REGION_B[1]}:{dev_idp.inbox.port}")
+
+
+@pytest.fixture
+def sso_public_client(dev_idp, db) -> Client:
+    return Client(HTTP_HOST=f"localhost:{dev_idp.inbox.port}")
+
+
+@pytest.fixture
+def browser_login(dev_idp):
+    """``browser_login(client, username, password)``: the whole authorization code flow — the
+    site's /accounts/login/, the identity provider's login form, the site's callback."""
+    import requests
+
+    def login(client: Client, username: str, password: str, browser: requests.Session | None = None):
+        from urllib.parse import urlparse
+
+        start = client.get("/accounts/login/")
+        assert start.status_code == 302, start.content[:500]
+        callback = dev_idp.sign_in(browser or requests.Session(), start["Location"], username, password)
+        parsed = urlparse(callback)
+        return client.get(f"{parsed.path}?{parsed.query}")
+
+    return login

@@ -77,7 +77,9 @@ def test_unknown_region_is_404_with_message(operator_client):
 
 
 def test_only_federal_operator(public_client, db):
-    assert public_client.get("/api/v1/regions/").status_code == 403
+    # anonymous: 401 with the bearer challenge (the API accepts realm access tokens)
+    anonymous = public_client.get("/api/v1/regions/")
+    assert anonymous.status_code == 401 and anonymous["WWW-Authenticate"].startswith("Bearer")
     public_client.force_login(
         User.objects.create_user(username="someone", password="x", roles=["regional_admin"])
     )

@@ -15,6 +15,8 @@ def test_check_deploy_is_clean_with_production_settings():
         "DJANGO_SECRET_KEY": "x" * 20 + "-prod-secret-for-the-check-only-" + "y" * 20,
         "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
         "PLATFORM_DOMAIN": "school.example.ru",
+        "KEYCLOAK_URL": "https://id.school.example.ru",
+        "SSO_CLIENT_SECRET_KEY": "z" * 40,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.env import env_int, env_list, env_str
+from config.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -144,6 +144,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # --- REST API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "core.sso.authentication.BearerTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -165,6 +166,34 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
 }
 
+# --- Identity provider (Keycloak): one realm per region, one federal realm ----------------------
+# Unset KEYCLOAK_URL = no identity provider: regions are still created, their realms stay
+# "pending" until one is configured (see docs/settings.md and ARCHITECTURE.md "Identity and SSO").
+KEYCLOAK_URL = env_str("KEYCLOAK_URL", "").rstrip("/")
+# Server-to-server calls (discovery, token, JWKS, admin API) go here when set; browsers use
+# KEYCLOAK_URL. Tokens keep KEYCLOAK_URL's issuer.
+KEYCLOAK_INTERNAL_URL = env_str("KEYCLOAK_INTERNAL_URL", "").rstrip("/")
+KEYCLOAK_ADMIN_REALM = env_str("KEYCLOAK_ADMIN_REALM", "master")
+KEYCLOAK_ADMIN_CLIENT_ID = env_str("KEYCLOAK_ADMIN_CLIENT_ID", "admin-cli")
+KEYCLOAK_ADMIN_CLIENT_SECRET = env_str("KEYCLOAK_ADMIN_CLIENT_SECRET", "")
+KEYCLOAK_ADMIN_USER = env_str("KEYCLOAK_ADMIN_USER", "")
+KEYCLOAK_ADMIN_PASSWORD = env_str("KEYCLOAK_ADMIN_PASSWORD", "")
+# Each realm's OIDC client secret is HMAC(SSO_CLIENT_SECRET_KEY, client id): the platform sets
+# it on the client it provisions, so no per-region secret is stored anywhere.
+SSO_CLIENT_SECRET_KEY = env_str("SSO_CLIENT_SECRET_KEY", "")
+SSO_FEDERAL_REALM = env_str("SSO_FEDERAL_REALM", "federal")
+SSO_CLIENT_PREFIX = env_str("SSO_CLIENT_PREFIX", "msh-")
+# How the platform's own sites are reached by browsers: redirect URIs registered in the realms.
+SITE_SCHEME = env_str("SITE_SCHEME", "https")
+SITE_PORT = env_str("SITE_PORT", "")
+SSO_JWKS_TTL = env_int("SSO_JWKS_TTL", 3600)
+SSO_LEEWAY = env_int("SSO_LEEWAY", 30)
+SSO_HTTP_TIMEOUT = env_int("SSO_HTTP_TIMEOUT", 10)
+SSO_PROVISION_BATCH = env_int("SSO_PROVISION_BATCH", 500)
+# Break-glass: Django's own password login for superusers on the federal console only.
+SSO_PASSWORD_LOGIN = env_bool("SSO_PASSWORD_LOGIN", False)
+LOGIN_URL = "login"
+
 # --- Regions: archives are schema dumps written before a region is detached ------------------
 REGION_ARCHIVE_DIR = Path(env_str("REGION_ARCHIVE_DIR", str(VAR_DIR / "archives")))
 
@@ -182,5 +211,7 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # login, logout, rejected tokens, denied access: user id, realm and reason only
+        "msh.auth": {"level": "INFO"},
     },
 }

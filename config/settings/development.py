@@ -3,7 +3,7 @@
 import os
 
 from config.embedded_db import database_settings_from_url, embedded_database_url
-from config.env import env_bool
+from config.env import env_bool, env_str
 
 from .base import *  # noqa: F403
 
@@ -12,3 +12,11 @@ DATABASES = {
     "default": database_settings_from_url(os.environ.get("DATABASE_URL") or embedded_database_url()),
 }
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# The development identity provider (deploy/dev-idp) that `make run` starts on loopback.
+KEYCLOAK_URL = env_str("KEYCLOAK_URL", "http://127.0.0.1:8180").rstrip("/")
+KEYCLOAK_ADMIN_USER = env_str("KEYCLOAK_ADMIN_USER", "admin")
+KEYCLOAK_ADMIN_PASSWORD = env_str("KEYCLOAK_ADMIN_PASSWORD", "admin")
+SSO_CLIENT_SECRET_KEY = env_str("SSO_CLIENT_SECRET_KEY", "dev-only-sso-client-secret-key")
+SITE_SCHEME = env_str("SITE_SCHEME", "http")
+SITE_PORT = env_str("SITE_PORT", os.environ.get("PORT", "8000"))

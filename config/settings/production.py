@@ -28,6 +28,13 @@ CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+# The identity provider is required in production; so is the key client secrets derive from.
+KEYCLOAK_URL = env_str("KEYCLOAK_URL").rstrip("/")
+SSO_CLIENT_SECRET_KEY = env_str("SSO_CLIENT_SECRET_KEY")
+if len(SSO_CLIENT_SECRET_KEY) < 32:
+    raise ImproperlyConfigured("SSO_CLIENT_SECRET_KEY must be a random string of at least 32 characters")
+SITE_SCHEME = "https"
+
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)

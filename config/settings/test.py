@@ -22,3 +22,9 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE") or f"msh-test-{os.get
 CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX") or f"msh-test-{os.getpid()}"  # noqa: F405
 MEDIA_ROOT = VAR_DIR / "test-media" / str(os.getpid())  # noqa: F405
 REGION_ARCHIVE_DIR = VAR_DIR / "test-archives"  # noqa: F405
+
+# No identity provider unless a test starts the development one (tests/sso_support.py).
+KEYCLOAK_URL = ""
+SSO_CLIENT_SECRET_KEY = "test-only-sso-client-secret-key"  # noqa: S105
+SITE_SCHEME = "http"
+SITE_PORT = ""

@@ -1,0 +1,48 @@
+# mypy: disable-error-code="attr-defined"
+# (factory_boy factories are typed as the factory classes, not the models they build)
+"""Authentication events are logged — login, failure, logout, rejected token, denied access —
+with the user id, realm and reason only: never a name, a SNILS, a login name or a token."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from django_tenants.utils import tenant_context
+
+from core.roles import Role
+from tenants.identity.services import accounts_provision
+from tests.factories import MembershipFactory, PersonFactory, SchoolClassFactory, UserFactory
+
+
+def test_events_carry_no_personal_data(dev_idp, region_a, sso_client_a, browser_login, caplog):
+    caplog.set_level(logging.DEBUG)
+    with tenant_context(region_a):
+        school_class = SchoolClassFactory()
+        person = PersonFactory(
+            user=UserFactory(roles=[Role.STUDENT]), surname="Шамилёва", name="Патимат", snils="11223344595"
+        )
+        MembershipFactory(person=person, school_class=school_class)
+        other = SchoolClassFactory()
+    login_name = person.registry_id.lower()
+    accounts_provision(region=region_a, passwords={login_name: "events-pw"})
+
+    with contextlib.suppress(AssertionError):
+        browser_login(sso_client_a, login_name, "wrong-password")
+    assert browser_login(sso_client_a, login_name, "events-pw").status_code == 302
+    assert sso_client_a.get(f"/classes/{other.pk}/").status_code == 404
+    with tenant_context(region_a):  # sessions live in the region's schema
+        token = sso_client_a.session["sso"]["id_token"]
+    assert sso_client_a.get("/api/v1/me/", HTTP_AUTHORIZATION="Bearer x.y.z").status_code == 401
+    sso_client_a.post("/accounts/logout/")
+
+    events = [r.getMessage() for r in caplog.records if r.name == "msh.auth"]
+    user_id = person.user_id
+    assert any(e.startswith("auth login ") and f"user={user_id}" in e for e in events), events
+    assert any("auth access_denied" in e and f"user={user_id}" in e for e in events), events
+    assert any("auth token_rejected" in e and "reason=malformed" in e for e in events), events
+    assert any(e.startswith("auth logout ") and f"user={user_id}" in e for e in events), events
+
+    everything = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
+    for secret in ("11223344595", "112-233-445 95", "Шамилёва", "Патимат", login_name, token, "events-pw"):
+        assert secret not in everything, secret
