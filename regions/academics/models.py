@@ -11,7 +11,17 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import ArrayField, DateRangeField, RangeBoundary, RangeOperators
 from django.db import models
+from django.db.models import Func
+
+
+class DateRange(Func):
+    """``daterange(a, b, bounds)`` — for exclusion constraints over inclusive date columns."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
 
 
 class PeriodKind(models.TextChoices):
@@ -71,6 +81,21 @@ class StudyPeriod(models.Model):
             models.CheckConstraint(
                 condition=models.Q(closes_on__gte=models.F("ends_on")), name="period_closes_after_end"
             ),
+            # The services say which periods overlap; this keeps concurrent writers honest too.
+            ExclusionConstraint(
+                name="period_no_overlap",
+                expressions=[
+                    ("academic_year", RangeOperators.EQUAL),
+                    (
+                        DateRange("starts_on", "ends_on", RangeBoundary(inclusive_upper=True)),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                violation_error_message="Периоды учебного года пересекаются",
+                # periods are rewritten in place (shifted by a week…): checked at the end of
+                # the service's transaction, not after each row
+                deferrable=models.Deferrable.DEFERRED,
+            ),
         ]
         verbose_name = "учебный период"
         verbose_name_plural = "учебные периоды"
@@ -93,6 +118,8 @@ class Holiday(models.Model):
     kind = models.CharField(max_length=16, choices=HolidayKind.choices, default=HolidayKind.VACATION)
     starts_on = models.DateField("Начало")
     ends_on = models.DateField("Окончание")
+    # Empty: every class rests. Otherwise only these parallels (the February week of 1st grade).
+    parallels = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
 
     class Meta:
         ordering = ["academic_year_id", "starts_on"]
@@ -136,6 +163,9 @@ class GradingScale(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["school", "code"], nulls_distinct=False, name="grading_scale_unique_code"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_value__gt=models.F("min_value")), name="grading_scale_range"
             ),
         ]
         verbose_name = "шкала оценивания"
