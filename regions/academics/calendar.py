@@ -2,8 +2,8 @@
 admin and editable before saving.
 
 The dates follow the pattern of the Ministry of Education's yearly recommendations: lessons
-from 1 September to 26 May; autumn holidays from the last week of October to 4 November
-(День народного единства); winter holidays from 31 December to the Sunday after 8 January;
+from 1 September to 26 May; autumn holidays from the Monday nearest to 28 October to 4 November
+(День народного единства) or the Sunday after; winter holidays from 31 December to the Sunday after 8 January;
 spring holidays of nine days from the last Saturday of March; an extra February week for the
 first grade; public holidays 23 February, 8 March, 1 and 9 May. Nothing here is saved: the
 proposal is a starting point (a region may shift a week), validated when it is saved.
@@ -60,6 +60,11 @@ def _monday_of(day: datetime.date) -> datetime.date:
     return day - datetime.timedelta(days=day.isoweekday() - 1)
 
 
+def _nearest_monday(day: datetime.date) -> datetime.date:
+    back = day.isoweekday() - 1
+    return day - datetime.timedelta(days=back) if back <= 3 else day + datetime.timedelta(days=7 - back)
+
+
 def _sunday_on_or_after(day: datetime.date) -> datetime.date:
     return day + datetime.timedelta(days=(7 - day.isoweekday()) % 7)
 
@@ -79,8 +84,10 @@ def propose_year(start_year: int, period_kind: str = PeriodKind.QUARTER) -> Year
     y, n = start_year, start_year + 1
     first_day = D(y, 9, 1) + (DAY if D(y, 9, 1).isoweekday() == 7 else datetime.timedelta(0))
     last_day = D(n, 5, 26)
-    autumn = (_monday_of(D(y, 10, 27)), D(y, 11, 4))
-    winter = (D(y, 12, 31), _sunday_on_or_after(D(n, 1, 8)))
+    autumn_start = _nearest_monday(D(y, 10, 28))
+    autumn = (autumn_start, max(D(y, 11, 4), autumn_start + datetime.timedelta(days=6)))
+    jan8 = D(n, 1, 8)  # the New Year public holidays end on 8 January
+    winter = (D(y, 12, 31), jan8 if jan8.isoweekday() == 1 else _sunday_on_or_after(jan8))
     spring_start = _last_saturday_of_march(n)
     spring = (spring_start, spring_start + datetime.timedelta(days=8))
     february = (_monday_of(D(n, 2, 16)), _monday_of(D(n, 2, 16)) + datetime.timedelta(days=6))
