@@ -246,7 +246,9 @@ def test_substitution(w, day_lessons):
         subject=w.rus,
         teacher=w.sidorov,
     )
-    with pytest.raises(ValidationError, match=re.escape("Смирнова О. И. уже ведёт урок в 5А 11.11.2030, 1 урок")):
+    with pytest.raises(
+        ValidationError, match=re.escape("Смирнова О. И. уже ведёт урок в 5А 11.11.2030, 1 урок")
+    ):
         lesson_substitute(lesson=other, substitute=w.smirnova)
     outsider = make_teacher(w.other_school, "Орлова", "Нина", "Юрьевна")
     with pytest.raises(ValidationError, match="не работает учителем в этой школе"):

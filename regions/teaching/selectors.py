@@ -86,7 +86,9 @@ def assignment_list(*, school_id: int, active_only: bool = True) -> QuerySet[Tea
 # --- curriculum ---------------------------------------------------------------------------------
 
 
-def curriculum_lines(*, school_id: int | None, year: AcademicYear) -> list[CurriculumLine]:
+def curriculum_lines(
+    *, school_id: int | None, year: AcademicYear, parallel: int | None = None
+) -> list[CurriculumLine]:
     """The curriculum a school uses for ``year`` (its effective year): per parallel, the
     school's own lines if it has any, else the region's lines for the region year of the same
     name. Each line carries ``is_own``. One query. ``school_id=None``: the region's lines."""
@@ -99,14 +101,13 @@ def curriculum_lines(*, school_id: int | None, year: AcademicYear) -> list[Curri
         for line in lines:
             line.is_own = False
         return lines
-    lines = list(
-        CurriculumLine.objects.filter(
-            Q(school_id=school_id, academic_year=year)
-            | Q(school__isnull=True, academic_year__school__isnull=True, academic_year__name=year.name)
-        )
-        .select_related("subject")
-        .order_by("parallel", "subject__position")
+    both = CurriculumLine.objects.filter(
+        Q(school_id=school_id, academic_year=year)
+        | Q(school__isnull=True, academic_year__school__isnull=True, academic_year__name=year.name)
     )
+    if parallel is not None:
+        both = both.filter(parallel=parallel)
+    lines = list(both.select_related("subject").order_by("parallel", "subject__position"))
     own_parallels = {line.parallel for line in lines if line.school_id == school_id}
     out = []
     for line in lines:
@@ -123,11 +124,13 @@ def curriculum_by_parallel(*, school_id: int | None, year: AcademicYear) -> dict
     return dict(grouped)
 
 
-def curriculum_hours(*, school_id: int, year: AcademicYear) -> dict[tuple[int, int], Decimal]:
+def curriculum_hours(
+    *, school_id: int, year: AcademicYear, parallel: int | None = None
+) -> dict[tuple[int, int], Decimal]:
     """``{(parallel, subject_id): hours}`` of the school's effective curriculum."""
     return {
         (line.parallel, line.subject_id): line.hours_per_week
-        for line in curriculum_lines(school_id=school_id, year=year)
+        for line in curriculum_lines(school_id=school_id, year=year, parallel=parallel)
     }
 
 

@@ -596,7 +596,9 @@ def _check_load(
     base_class, target = _load_target(school, school_class, group)
     if base_class is None:  # a cross-class group: an elective, outside the class curriculum
         return []
-    allowed = curriculum_hours(school_id=school.pk, year=year).get((base_class.parallel, subject.pk))
+    allowed = curriculum_hours(school_id=school.pk, year=year, parallel=base_class.parallel).get(
+        (base_class.parallel, subject.pk)
+    )
     if allowed is None:
         return [
             f"Предмета «{subject.name}» нет в учебном плане {base_class.parallel} параллели на {year.name}: "
@@ -670,7 +672,7 @@ def teaching_assignment_create(
             errors.setdefault("hours_per_week", []).append("Укажите часы в неделю для межклассной группы")
             hours = Decimal(0)
         else:
-            allowed = curriculum_hours(school_id=school.pk, year=year).get(
+            allowed = curriculum_hours(school_id=school.pk, year=year, parallel=base_class.parallel).get(
                 (base_class.parallel, subject.pk), Decimal(0)
             )
             siblings = (
@@ -713,7 +715,7 @@ def teaching_assignment_create(
             hours_per_week=hours,
             room=room,
         )
-        assignment.full_clean()
+        assignment.full_clean(validate_constraints=False)  # duplicates and hours checked above
         assignment.save()
         audit_record(
             actor=actor,
@@ -778,7 +780,7 @@ def teaching_assignment_update(
         if room != "keep":
             assignment.room = room if isinstance(room, Room) else None
         assignment.is_active = active
-        assignment.full_clean()
+        assignment.full_clean(validate_constraints=False)  # duplicates and hours checked above
         assignment.save()
         new = _assignment_snapshot(assignment)
         if new != old:

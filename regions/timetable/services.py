@@ -133,7 +133,9 @@ def school_context(*, school: School, year: AcademicYear) -> SchoolContext:
     groups = {
         g.pk: g for g in StudyGroup.objects.filter(school=school).select_related("school_class", "subject")
     }
-    rooms = {r.pk: r for r in Room.objects.filter(school=school)}
+    rooms = {r.pk: r for r in Room.objects.filter(school=school).prefetch_related("subjects")}
+    for room in rooms.values():
+        room.subject_ids = {s.pk for s in room.subjects.all()}  # type: ignore[attr-defined]
     assignments = {
         (a.teacher_id, a.subject_id, a.school_class_id, a.group_id): a
         for a in TeachingAssignment.objects.filter(school=school, is_active=True)
