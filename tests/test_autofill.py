@@ -132,7 +132,7 @@ def test_fill_keeps_what_is_there_and_replace_redoes_the_classes(school_1_to_11)
 
 def test_copy_week_to_a_parallel_class(region_a):
     with tenant_context(region_a):
-        year, school, classes, staff = full_school()
+        year, school, classes, _staff = full_school()
         c5a = classes[4]
         timetable_autofill(school=school, academic_year=year, classes=[c5a])
         # 5Б: its own students, English groups and teachers
@@ -146,10 +146,13 @@ def test_copy_week_to_a_parallel_class(region_a):
         ]
         plan_teacher_load(school=school, year=year, teachers=extra)
         timetable_copy_week(source=c5a, target=c5b, academic_year=year)
-        pattern = lambda c: sorted(
-            (e.weekday, e.lesson_number, e.subject_id, e.parity)
-            for e in class_week_entries(school_class=c, year=year)
-        )  # noqa: E731
+
+        def pattern(c):
+            return sorted(
+                (e.weekday, e.lesson_number, e.subject_id, e.parity)
+                for e in class_week_entries(school_class=c, year=year)
+            )
+
         assert pattern(c5b) == pattern(c5a)
         assert {e.teacher_id for e in class_week_entries(school_class=c5b, year=year)} <= {
             t.pk for t in extra
