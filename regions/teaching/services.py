@@ -41,8 +41,14 @@ def _hours(value: Any, label: str) -> Decimal:
         hours = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
         raise ValidationError({"hours_per_week": [f"{label}: «{value}» — не число часов"]}) from exc
-    if hours != hours.quantize(Decimal("0.5")) or not Decimal(0) <= hours <= 40:
-        raise ValidationError({"hours_per_week": [f"{label}: {value} ч — нужно от 0 до 40 с шагом 0,5"]})
+    if (hours * 2) % 1 != 0 or not Decimal(0) <= hours <= 40:
+        raise ValidationError(
+            {
+                "hours_per_week": [
+                    f"{label}: {hours_text(hours) if hours.is_finite() else value} ч — нужно от 0 до 40 с шагом 0,5"
+                ]
+            }
+        )
     return hours
 
 
@@ -527,6 +533,39 @@ def curriculum_set(
     return lines
 
 
+def curriculum_reset(
+    *, school: School, academic_year: AcademicYear, parallel: int, actor: Any = None
+) -> None:
+    """Drop a school's own curriculum of one parallel: it inherits the region's again (refused
+    if the teacher load would then exceed the region's hours)."""
+    own = CurriculumLine.objects.filter(
+        school=school, academic_year__name=academic_year.name, parallel=parallel
+    )
+    old = {line.subject_id: str(line.hours_per_week) for line in own}
+    if not old:
+        return
+    region_hours = dict(
+        CurriculumLine.objects.filter(
+            school__isnull=True,
+            academic_year__school__isnull=True,
+            academic_year__name=academic_year.name,
+            parallel=parallel,
+        ).values_list("subject_id", "hours_per_week")
+    )
+    overrun = _curriculum_overrun(school_ids=[school.pk], parallel=parallel, hours=region_hours)
+    if overrun:
+        raise ValidationError({"hours": overrun})
+    with transaction.atomic():
+        own.delete()
+        audit_record(
+            actor=actor,
+            action="curriculum_reset",
+            entity="curriculum",
+            entity_id=f"{school.pk}:{academic_year.name}:{parallel}",
+            changes={"hours": [old, None]},
+        )
+
+
 def curriculum_fill_from_model(
     *,
     school: School | None,
@@ -687,10 +726,6 @@ def teaching_assignment_create(
             hours = max(allowed - sum((a.hours_per_week for a in siblings), Decimal(0)), Decimal(0))
     else:
         hours = _hours(hours_per_week, f"Нагрузка «{subject.name}» ({target})")
-    if hours <= 0 and "hours_per_week" not in errors:
-        errors.setdefault("hours_per_week", []).append(
-            f"Нагрузка «{subject.name}» ({target}): число часов должно быть больше нуля"
-        )
     if not errors:
         problems = _check_load(
             school=school,
@@ -703,6 +738,11 @@ def teaching_assignment_create(
         )
         if problems:
             errors["hours_per_week"] = problems
+        elif hours <= 0:
+            errors["hours_per_week"] = [
+                f"Нагрузка «{subject.name}» ({target}): число часов должно быть больше нуля"
+                + (" — по учебному плану часов не осталось" if hours_per_week in (None, "") else "")
+            ]
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
