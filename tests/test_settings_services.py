@@ -13,7 +13,7 @@ from django.db import IntegrityError, connection, transaction
 from django_tenants.utils import tenant_context
 
 from core.models import AuditEvent
-from regions.academics.calendar import HolidayDraft, PeriodDraft, propose_year
+from regions.academics.calendar import HolidayDraft, propose_year
 from regions.academics.copying import (
     school_settings_copy,
     school_settings_override,
@@ -43,9 +43,9 @@ from regions.teaching.services import (
 )
 from regions.timetable.models import TimetableEntry
 from regions.timetable.services import EntryDraft, timetable_entry_create
-from tests.config_world import build_world
-from tests.factories import SchoolClassFactory, SchoolFactory, make_teacher, make_year, subject
 from tenants.services import RegionError, region_set_timezone
+from tests.config_world import build_world
+from tests.factories import SchoolFactory, make_teacher, make_year, subject
 
 D = datetime.date
 
