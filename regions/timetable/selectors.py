@@ -25,12 +25,12 @@ def timetable_entries(
     """Entries of a school's template for one year; a class's week includes its subgroups; a
     teacher's week includes their lessons in other schools."""
     qs = TimetableEntry.objects.filter(academic_year__name=year.name)
-    if teacher is not None:
-        qs = qs.filter(teacher_id=teacher)
-    else:
-        qs = qs.filter(school_id=school_id)
+    qs = qs.filter(teacher_id=teacher) if teacher is not None else qs.filter(school_id=school_id)
     if school_class is not None:
-        qs = qs.filter(Q(school_class_id=school_class) | Q(group__school_class_id=school_class, group__kind=GroupKind.SUBGROUP))
+        qs = qs.filter(
+            Q(school_class_id=school_class)
+            | Q(group__school_class_id=school_class, group__kind=GroupKind.SUBGROUP)
+        )
     if room is not None:
         qs = qs.filter(room_id=room)
     return qs.select_related(
@@ -47,7 +47,9 @@ class WeekGrid:
     cells: dict[tuple[int, int], list[TimetableEntry]] = field(default_factory=lambda: defaultdict(list))
     times: dict[int, tuple[datetime.time, datetime.time]] = field(default_factory=dict)
 
-    def rows(self) -> list[tuple[int, tuple[datetime.time, datetime.time] | None, list[list[TimetableEntry]]]]:
+    def rows(
+        self,
+    ) -> list[tuple[int, tuple[datetime.time, datetime.time] | None, list[list[TimetableEntry]]]]:
         return [(n, self.times.get(n), [self.cells.get((d, n), []) for d in self.days]) for n in self.numbers]
 
 
