@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.core.exceptions import ValidationError
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -38,8 +39,6 @@ def _in_school(model: Any, pk: Any, school_id: int, label: str) -> Any:
         return None
     obj = model.objects.filter(pk=pk, school_id=school_id).first()
     if obj is None:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({label: [f"Нет такого объекта ({label} = {pk}) в этой школе"]})
     return obj
 
@@ -49,8 +48,6 @@ def _person(pk: Any) -> Person | None:
         return None
     person = Person.objects.filter(pk=pk).first()
     if person is None:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"teacher": [f"Нет человека с id {pk}"]})
     return person
 
@@ -139,7 +136,9 @@ class SchoolClassDetailApi(APIView):
 
 
 class RoomOutput(serializers.ModelSerializer):
-    subjects = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    subjects: serializers.PrimaryKeyRelatedField[Subject] = serializers.PrimaryKeyRelatedField(
+        many=True, read_only=True
+    )
 
     class Meta:
         model = Room
@@ -159,8 +158,6 @@ class RoomInput(serializers.Serializer):
 def _room_args(school_id: int, data: dict[str, Any]) -> dict[str, Any]:
     subjects = list(Subject.objects.filter(pk__in=data["subjects"]))
     if len(subjects) != len(set(data["subjects"])):
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"subjects": ["Нет таких предметов"]})
     return {
         "name": data["name"],
@@ -246,8 +243,6 @@ def _subject(pk: Any) -> Subject | None:
         return None
     subject = Subject.objects.filter(pk=pk).first()
     if subject is None:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"subject": [f"Нет предмета с id {pk}"]})
     return subject
 
@@ -313,8 +308,6 @@ class GroupMembersApi(APIView):
         data = _valid(MembersInput, request.data)
         members = list(Person.objects.filter(pk__in=data["members"]))
         if len(members) != len(set(data["members"])):
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"members": ["Некоторых учеников нет в реестре"]})
         services.study_group_set_members(group=group, members=members, actor=request.user)
         return Response(GroupOutput(group_list(school_id=group.school_id).get(pk=group.pk)).data)
@@ -334,9 +327,11 @@ class ClassSplitApi(APIView):
         admin_school(request, school_class.school_id)
         data = _valid(SplitInput, request.data)
         subject = _subject(data["subject"])
+        if subject is None:
+            raise ValidationError({"subject": ["Укажите предмет"]})
         groups = services.subgroups_split(
             school_class=school_class, subject=subject, count=data["count"], actor=request.user
-        )  # type: ignore[arg-type]
+        )
         rows = group_list(school_id=school_class.school_id).filter(pk__in=[g.pk for g in groups])
         return Response(GroupOutput(rows, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -361,7 +356,7 @@ class CurriculumSetInput(serializers.Serializer):
     school = Id(required=False, allow_null=True, default=None)
     academic_year = Id()
     parallel = serializers.IntegerField(min_value=1, max_value=11)
-    hours = CurriculumHours(many=True, max_length=60)
+    hours = CurriculumHours(many=True, max_length=60)  # type: ignore[call-arg]  # DRF passes it to ListSerializer
 
 
 class CurriculumFillInput(serializers.Serializer):
@@ -386,8 +381,6 @@ class CurriculumApi(APIView):
     def get(self, request):
         year = _year(request, request.query_params.get("academic_year"))
         if year is None:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"academic_year": ["Укажите учебный год"]})
         raw = request.query_params.get("school")
         school = admin_school(request, raw) if raw not in (None, "") else None
@@ -427,7 +420,7 @@ class CurriculumFillApi(APIView):
     @extend_schema(
         operation_id="curriculum_fill_from_model",
         request=CurriculumFillInput,
-        responses={200: serializers.DictField(child=serializers.IntegerField())},
+        responses=inline_serializer("CurriculumFilled", {"parallels_filled": serializers.IntegerField()}),
         summary="Заполнить пустые параллели федеральным примерным учебным планом",
     )
     def post(self, request):
@@ -574,7 +567,5 @@ class LoadSummaryApi(APIView):
         school = admin_school(request, school_id)
         year = _year(request, request.query_params.get("academic_year"))
         if year is None:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"academic_year": ["Укажите учебный год"]})
         return Response(LoadRowOutput(load_summary(school_id=school.pk, year=year), many=True).data)

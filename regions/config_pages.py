@@ -27,7 +27,7 @@ def config_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., Ht
         user = request.user
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not (user.has_role(Role.REGIONAL_ADMIN) or user.has_role(Role.SCHOOL_ADMIN)):  # type: ignore[union-attr]
+        if not (user.has_role(Role.REGIONAL_ADMIN) or user.has_role(Role.SCHOOL_ADMIN)):
             raise PermissionDenied("Настройки доступны региональному администратору и администратору школы")
         return view(request, *args, **kwargs)
 
@@ -105,6 +105,11 @@ def parse_optional_id(value: str | None) -> int | None:
     except ValueError:
         return None
     return number if 0 < number < 2**62 else None
+
+
+def id_or_zero(value: str | None) -> int:
+    """An id for a lookup: a bad or missing value matches nothing (ids start at 1)."""
+    return parse_optional_id(value) or 0
 
 
 def parse_hours(value: str | None, label: str) -> Decimal:

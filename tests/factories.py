@@ -17,7 +17,7 @@ from regions.schools.models import School, SchoolClass
 from regions.teaching.models import GroupKind, Room, StudyGroup, Subject, TeachingAssignment
 
 
-class SchoolFactory(DjangoModelFactory):
+class SchoolFactory(DjangoModelFactory[School]):
     class Meta:
         model = School
 
@@ -30,7 +30,7 @@ class SchoolFactory(DjangoModelFactory):
     municipality = "г. Махачкала"
 
 
-class SchoolClassFactory(DjangoModelFactory):
+class SchoolClassFactory(DjangoModelFactory[SchoolClass]):
     class Meta:
         model = SchoolClass
 
@@ -40,7 +40,7 @@ class SchoolClassFactory(DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"{o.parallel}{o.letter}")
 
 
-class PersonFactory(DjangoModelFactory):
+class PersonFactory(DjangoModelFactory[Person]):
     class Meta:
         model = Person
 
@@ -102,7 +102,7 @@ class TeachingAssignmentFactory(DjangoModelFactory):
 # --- school configuration (academics, teaching, timetable) ---------------------------------------
 
 
-class RoomFactory(DjangoModelFactory):
+class RoomFactory(DjangoModelFactory[Room]):
     class Meta:
         model = Room
 
@@ -110,7 +110,7 @@ class RoomFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Каб. {100 + n}")
 
 
-class StudyGroupFactory(DjangoModelFactory):
+class StudyGroupFactory(DjangoModelFactory[StudyGroup]):
     class Meta:
         model = StudyGroup
 
@@ -132,7 +132,7 @@ def make_teacher(
 
 
 def make_student(school_class: SchoolClass, **kw) -> Person:
-    person = PersonFactory(**kw)
+    person = PersonFactory.create(**kw)
     MembershipFactory(person=person, school=school_class.school, school_class=school_class)
     return person
 

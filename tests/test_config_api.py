@@ -259,7 +259,7 @@ def test_list_endpoints_keep_a_constant_number_of_queries(cast, client_a):
     put(cast, cast.ivanova, cast.math, cast.c5a, 1, 1)
     with tenant_context(cast.region):
         lessons_generate(school=cast.school, period=cast.year.periods.get(number=2))
-    urls = school_reads(cast) + [f"{API}/academic-years/", f"{API}/bell-schedules/", f"{API}/subjects/"]
+    urls = [*school_reads(cast), f"{API}/academic-years/", f"{API}/bell-schedules/", f"{API}/subjects/"]
     before = {url: _count(client_a, url) for url in urls}
     for day in (2, 3, 4):
         put(cast, cast.ivanova, cast.math, cast.c5a, day, 1)

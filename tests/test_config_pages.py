@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django_tenants.utils import tenant_context
 
 from core.roles import Role
@@ -264,8 +264,8 @@ def test_list_pages_keep_a_constant_number_of_queries(cast, client_a, region_a):
     before = {url: _count(client_a, url) for url in urls}
     with tenant_context(region_a):
         for i in range(5):
-            SchoolFactory()
-            SchoolClassFactory(school=cast.school, parallel=7, letter="АБВГД"[i])
+            SchoolFactory.create()
+            SchoolClassFactory.create(school=cast.school, parallel=7, letter="АБВГД"[i])
         for day, n in ((2, 1), (3, 1), (4, 2)):
             timetable_entry_create(
                 school=cast.school,

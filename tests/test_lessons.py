@@ -124,7 +124,7 @@ def test_generation_follows_weekdays_parity_and_holidays(w):
         lessons.filter(school_class=w.c5a, date__week_day=4).values_list("date", flat=True)
     )
     assert wednesday not in set(lessons.filter(school_class=w.c6b).values_list("date", flat=True))
-    first = lessons.filter(lesson_number=1).order_by("date").first()
+    first = lessons.filter(lesson_number=1).order_by("date")[0]
     assert (first.starts_at, first.ends_at) == (datetime.time(8, 0), datetime.time(8, 45))
     assert (
         first.period_id == period.pk
@@ -143,7 +143,7 @@ def test_regeneration_is_idempotent_and_keeps_lessons_with_content(w):
     assert Lesson.objects.filter(school=w.school).count() == first.created
 
     # the journal (a table written later) points at one lesson
-    marked = Lesson.objects.filter(template_entry=entry).order_by("date").first()
+    marked = Lesson.objects.filter(template_entry=entry).order_by("date")[0]
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE zz_journal_mark (id serial PRIMARY KEY, lesson_id bigint REFERENCES timetable_lesson(id))"
@@ -171,7 +171,7 @@ def test_regeneration_removes_stale_lessons_but_keeps_moved_and_reports_kept(w):
     entry = put(w, w.ivanova, w.math, cls=w.c5a, day=1, n=1)
     period = q2(w)
     lessons_generate(school=w.school, period=period)
-    lesson = Lesson.objects.filter(template_entry=entry).order_by("date").first()
+    lesson = Lesson.objects.filter(template_entry=entry).order_by("date")[0]
     lesson_move(lesson=lesson, date=lesson.date + datetime.timedelta(days=1), lesson_number=3)
     again = lessons_generate(school=w.school, period=period)
     assert again.created == 0  # the moved lesson still stands for its planned date
@@ -179,7 +179,7 @@ def test_regeneration_removes_stale_lessons_but_keeps_moved_and_reports_kept(w):
     assert lesson.moved_from_date == lesson.date - datetime.timedelta(days=1)
 
     # a new holiday on a lesson date: that lesson is removed at regeneration
-    victim = Lesson.objects.filter(template_entry=entry, moved_from_date__isnull=True).order_by("date").last()
+    victim = Lesson.objects.filter(template_entry=entry, moved_from_date__isnull=True).order_by("-date")[0]
     with connection.cursor() as cursor:
         cursor.execute(
             "CREATE TABLE zz_att (id serial PRIMARY KEY, lesson_id bigint REFERENCES timetable_lesson(id))"
@@ -208,7 +208,7 @@ def test_generation_refuses_a_period_of_another_school(w):
 
     own = make_year(2031, school=w.other_school)
     with pytest.raises(ValidationError, match="другой школы"):
-        lessons_generate(school=w.school, period=own.periods.first())
+        lessons_generate(school=w.school, period=own.periods.order_by("number")[0])
 
 
 # --- changes on a date ---------------------------------------------------------------------------
@@ -242,7 +242,7 @@ def test_substitution(w, day_lessons):
         lesson_number=1,
         starts_at=datetime.time(8),
         ends_at=datetime.time(8, 45),
-        school_class=SchoolClassFactory(school=w.school, parallel=7, letter="А"),
+        school_class=SchoolClassFactory.create(school=w.school, parallel=7, letter="А"),
         subject=w.rus,
         teacher=w.sidorov,
     )

@@ -181,7 +181,7 @@ def test_a_year_is_edited_in_place_and_the_database_refuses_overlaps_too(region_
 
 def test_grading_scale_rules(region_a):
     with tenant_context(region_a):
-        school = SchoolFactory()
+        school = SchoolFactory.create()
         with pytest.raises(ValidationError) as exc:
             grading_scale_create(
                 school=school,
@@ -259,7 +259,7 @@ def test_bells_must_not_overlap_and_used_lessons_cannot_be_removed(region_a):
 def test_effective_settings_in_a_constant_number_of_queries(region_a, assert_queries):
     with tenant_context(region_a):
         make_year(2031)
-        school = SchoolFactory()
+        school = SchoolFactory.create()
         for i in range(3):
             control_form_create(school=school, code=f"own{i}", name=f"Своя форма {i}", weight=2)
         make_year(2032, school=school)
@@ -432,7 +432,7 @@ def test_a_school_takes_its_own_copy_and_goes_back(region_a):
         assert settings.own == {"calendar": True, "grading": False, "control_forms": True, "bells": True}
         own_year = settings.year_named("2030/2031")
         entry = TimetableEntry.objects.get(school=w.school)
-        assert own_year.school_id == w.school.pk and entry.academic_year == own_year
+        assert own_year is not None and own_year.school_id == w.school.pk and entry.academic_year == own_year
         assert entry.bell_schedule.school_id == w.school.pk
         school_settings_revert(school=w.school, kinds=["calendar", "bells", "control_forms"])
         entry.refresh_from_db()
@@ -446,9 +446,9 @@ def test_copy_settings_to_many_schools_with_a_preview(region_a):
     with tenant_context(region_a):
         year = make_year(2030)
         source, t1, t2 = (
-            SchoolFactory(short_name="Школа-образец"),
-            SchoolFactory(short_name="Школа 1"),
-            SchoolFactory(short_name="Школа 2"),
+            SchoolFactory.create(short_name="Школа-образец"),
+            SchoolFactory.create(short_name="Школа 1"),
+            SchoolFactory.create(short_name="Школа 2"),
         )
         school_settings_override(school=source, kinds=["control_forms", "calendar"])
         control_form_update(form=ControlForm.objects.get(school=source, code="test"), weight=4)
@@ -492,12 +492,12 @@ def test_copy_settings_to_many_schools_with_a_preview(region_a):
 def test_copy_is_all_or_nothing(region_a):
     with tenant_context(region_a):
         w = build_world()
-        source = SchoolFactory(short_name="Образец")
+        source = SchoolFactory.create(short_name="Образец")
         # the source's plan for 5th grade has less math than w.school's load: w.school refuses
         curriculum_set(
             school=source, academic_year=w.year, parallel=5, hours={w.math.pk: 3, w.rus.pk: 5, w.eng.pk: 3}
         )
-        fine = SchoolFactory(short_name="Другая")
+        fine = SchoolFactory.create(short_name="Другая")
         preview = {
             p.school.short_name: p
             for p in settings_copy_preview(source=source, targets=[fine, w.school], kinds=["curriculum"])

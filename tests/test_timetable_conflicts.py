@@ -138,7 +138,7 @@ def test_validity_dates(w):
 
 
 def test_teacher_clash_across_schools(w):
-    other_class = SchoolClassFactory(school=w.other_school, parallel=5, letter="В")
+    other_class = SchoolClassFactory.create(school=w.other_school, parallel=5, letter="В")
     from regions.people.models import Membership
 
     Membership.objects.create(person=w.ivanova, school=w.other_school, role="teacher")

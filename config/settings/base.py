@@ -163,6 +163,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # several models have a field named "kind" with different choices
+    "ENUM_NAME_OVERRIDES": {
+        "HolidayKindEnum": "regions.academics.models.HolidayKind",
+        "ScaleKindEnum": "regions.academics.models.ScaleKind",
+        "GroupKindEnum": "regions.teaching.models.GroupKind",
+    },
 }
 
 # --- Regions: archives are schema dumps written before a region is detached ------------------

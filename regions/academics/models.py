@@ -43,6 +43,9 @@ class AcademicYear(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Set by the selectors that resolve region defaults against a school's own rows.
+    is_own: bool = False
+
     class Meta:
         ordering = ["-starts_on", "school_id"]
         constraints = [
@@ -158,6 +161,9 @@ class GradingScale(models.Model):
     conversion = models.JSONField(default=list, blank=True)
     is_default = models.BooleanField("Шкала по умолчанию", default=False)
 
+    # Set by the selectors that resolve region defaults against a school's own rows.
+    is_own: bool = False
+
     class Meta:
         ordering = ["school_id", "code"]
         constraints = [
@@ -175,6 +181,11 @@ class GradingScale(models.Model):
         return self.name
 
     PASS, FAIL = "зч", "нз"
+
+    @property
+    def conversion_text(self) -> str:
+        """«85:5, 70:4, 50:3, 0:2» — the conversion as an admin types it."""
+        return ", ".join(f"{threshold}:{five}" for threshold, five in self.conversion)
 
     def valid_values(self) -> list[str]:
         if self.kind == ScaleKind.PASS_FAIL:
@@ -214,6 +225,9 @@ class ControlForm(models.Model):
     weight = models.PositiveSmallIntegerField("Вес", default=1)
     is_active = models.BooleanField(default=True)
 
+    # Set by the selectors that resolve region defaults against a school's own rows.
+    is_own: bool = False
+
     class Meta:
         ordering = ["school_id", "-weight", "name"]
         constraints = [
@@ -239,6 +253,9 @@ class BellSchedule(models.Model):
     )
     name = models.CharField("Название", max_length=100)
     shift = models.PositiveSmallIntegerField("Смена", default=1)
+
+    # Set by the selectors that resolve region defaults against a school's own rows.
+    is_own: bool = False
 
     class Meta:
         ordering = ["school_id", "shift", "name"]

@@ -162,8 +162,12 @@ def region_settings() -> EffectiveSettings:
         control_form_list(school_id=None),
         bell_schedule_list(school_id=None),
     )
-    for row in (*scales, *forms, *schedules):
-        row.is_own = False
+    for scale in scales:
+        scale.is_own = False
+    for form in forms:
+        form.is_own = False
+    for schedule in schedules:
+        schedule.is_own = False
     return EffectiveSettings(
         school_id=0, years=years, grading_scales=scales, control_forms=forms, bell_schedules=schedules
     )

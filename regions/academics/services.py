@@ -224,7 +224,7 @@ def academic_year_create(
         holidays=holidays,
     )
     school_id = school.pk if school else None
-    if AcademicYear.objects.filter(school_id=school_id, name=name).exists():
+    if AcademicYear.objects.filter(school=school, name=name).exists():
         errors.setdefault("name", []).append(
             f"Учебный год {name} уже есть ({level_label(school)}): измените его, а не создавайте заново"
         )
@@ -433,7 +433,7 @@ def _scale_snapshot(scale: GradingScale) -> dict[str, Any]:
 
 def _only_default(scale: GradingScale) -> None:
     if scale.is_default:
-        GradingScale.objects.filter(school_id=scale.school_id, is_default=True).exclude(pk=scale.pk).update(
+        GradingScale.objects.filter(school=scale.school, is_default=True).exclude(pk=scale.pk).update(
             is_default=False
         )
 
@@ -786,7 +786,7 @@ def bell_schedule_update(
     be removed. Dated lessons take the new times at the next generation."""
     name = (name or "").strip()
     errors = _check_bells(name=name, shift=schedule.shift, bells=bells)
-    if BellSchedule.objects.filter(school_id=schedule.school_id, name=name).exclude(pk=schedule.pk).exists():
+    if BellSchedule.objects.filter(school=schedule.school, name=name).exclude(pk=schedule.pk).exists():
         errors.setdefault("name", []).append(f"Расписание звонков «{name}» уже есть")
     removed = set(schedule.bells.values_list("lesson_number", flat=True)) - {b[0] for b in bells}
     if removed:

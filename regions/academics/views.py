@@ -57,10 +57,6 @@ def _level_url(school: School | None) -> str:
     return reverse("school-settings", args=[school.pk]) if school else reverse("region-settings")
 
 
-def _conversion_text(conversion: list) -> str:
-    return ", ".join(f"{threshold}:{five}" for threshold, five in conversion)
-
-
 def _parse_conversion(text: str) -> list[list[int]]:
     rows = []
     for part in (text or "").replace(";", ",").split(","):
@@ -95,8 +91,6 @@ def region_settings_page(request: HttpRequest) -> HttpResponse:
             messages.error(request, str(exc))
         return redirect("region-settings")
     settings = region_settings()
-    for scale in settings.grading_scales:
-        scale.conversion_text = _conversion_text(scale.conversion)
     return render(
         request,
         "academics/settings.html",
@@ -134,8 +128,6 @@ def school_settings_page(request: HttpRequest, school_id: int) -> HttpResponse:
     from regions.teaching.models import CurriculumLine
 
     settings.own["curriculum"] = CurriculumLine.objects.filter(school=school).exists()
-    for scale in settings.grading_scales:
-        scale.conversion_text = _conversion_text(scale.conversion)
     return render(
         request,
         "academics/settings.html",
@@ -327,7 +319,7 @@ def scale_save(request: HttpRequest, scale_id: int | None = None) -> HttpRespons
             services.grading_scale_delete(scale=scale, actor=request.user)
             messages.success(request, f"Шкала «{scale.name}» удалена")
         else:
-            fields = {
+            fields: dict[str, Any] = {
                 "name": post.get("name", ""),
                 "kind": post.get("kind") or (scale.kind if scale else ""),
                 "min_value": parse_int(post.get("min_value"), "Минимум", high=1000),
@@ -363,7 +355,7 @@ def form_save(request: HttpRequest, form_id: int | None = None) -> HttpResponse:
             services.control_form_delete(form=form, actor=request.user)
             messages.success(request, f"Форма контроля «{form.name}» удалена")
         else:
-            fields = {
+            fields: dict[str, Any] = {
                 "name": post.get("name", ""),
                 "short_name": post.get("short_name", ""),
                 "weight": parse_int(post.get("weight"), "Вес", high=1000),
@@ -516,7 +508,7 @@ def settings_copy_page(request: HttpRequest) -> HttpResponse:
         "academics/settings_copy.html",
         {
             "schools": schools,
-            "source_id": int(source_id) if (source_id or "").isdigit() else None,
+            "source_id": int(source_id) if source_id and source_id.isdigit() else None,
             "chosen_targets": chosen_targets,
             "chosen_kinds": chosen_kinds,
             "kinds": [(k, KIND_LABELS[k]) for k in KINDS],

@@ -44,7 +44,7 @@ class Room(models.Model):
     )
     # … and what a specialised room is for (Спортзал → Физическая культура): the automatic
     # placement of the timetable puts those subjects there.
-    subjects = models.ManyToManyField("Subject", blank=True, related_name="rooms", verbose_name="Предметы")
+    subjects = models.ManyToManyField(Subject, blank=True, related_name="rooms", verbose_name="Предметы")
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -70,6 +70,9 @@ class CurriculumLine(models.Model):
     parallel = models.PositiveSmallIntegerField("Параллель")
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="curriculum")
     hours_per_week = models.DecimalField("Часов в неделю", max_digits=4, decimal_places=1)
+
+    # Set by the selectors that resolve region defaults against a school's own rows.
+    is_own: bool = False
 
     class Meta:
         ordering = ["school_id", "parallel", "subject__name"]

@@ -132,7 +132,7 @@ def _check_room(
     errors: dict[str, list[str]] = {}
     if not (name or "").strip():
         errors["name"] = ["Укажите название кабинета"]
-    elif Room.objects.filter(school=school, name=name.strip()).exclude(pk=exclude_id).exists():
+    elif Room.objects.filter(school=school, name=name.strip()).exclude(pk=exclude_id or 0).exists():
         errors["name"] = [f"Кабинет «{name.strip()}» уже есть в школе"]
     if home_class is not None and home_class.school_id != school.pk:
         errors["home_class"] = [f"Класс {home_class.name} из другой школы"]
@@ -413,6 +413,14 @@ def subgroups_split(
 # --- curriculum --------------------------------------------------------------------------------------------
 
 
+def _class_of(a: TeachingAssignment) -> SchoolClass:
+    """The class of a load (a subgroup's class); only called for class and subgroup loads."""
+    school_class = a.school_class or (a.group.school_class if a.group else None)
+    if school_class is None:
+        raise ValidationError("Нагрузка межклассной группы не относится к одному классу")
+    return school_class
+
+
 def _curriculum_overrun(
     *, school_ids: list[int] | None, parallel: int, hours: Mapping[int, Decimal]
 ) -> list[str]:
@@ -425,17 +433,15 @@ def _curriculum_overrun(
         qs = qs.filter(school_id__in=school_ids)
     by_class: dict[tuple[int, int], list[TeachingAssignment]] = defaultdict(list)
     for a in qs.select_related("school_class", "group", "group__school_class", "subject"):
-        school_class = a.school_class or a.group.school_class  # type: ignore[union-attr]
-        by_class[(school_class.pk, a.subject_id)].append(a)
+        by_class[(_class_of(a).pk, a.subject_id)].append(a)
     problems = []
     for (_class_id, subject_id), items in sorted(by_class.items()):
         planned = planned_hours(items)
         allowed = hours.get(subject_id, Decimal(0))
         if planned > allowed:
             first = items[0]
-            school_class = first.school_class or first.group.school_class  # type: ignore[union-attr]
             problems.append(
-                f"Нагрузка по предмету «{first.subject.name}» в {school_class.name}: "
+                f"Нагрузка по предмету «{first.subject.name}» в {_class_of(first).name}: "
                 f"назначено {hours_text(planned)} ч, а по новому учебному плану {hours_text(allowed)} ч"
             )
     return problems[:10]
@@ -648,7 +654,7 @@ def _check_load(
         .filter(
             Q(school_class=base_class) | Q(group__school_class=base_class, group__kind=GroupKind.SUBGROUP)
         )
-        .exclude(pk=exclude_id)
+        .exclude(pk=exclude_id or 0)
         .select_related("group")
     )
     items.append(

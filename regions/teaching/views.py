@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -19,6 +20,7 @@ from regions.academics.models import AcademicYear
 from regions.academics.selectors import KIND_LABELS, school_settings, schools_own_settings
 from regions.config_pages import (
     config_admin_required,
+    id_or_zero,
     page_viewer,
     parse_hours,
     parse_int,
@@ -75,7 +77,7 @@ def school_classes_page(request: HttpRequest, school_id: int) -> HttpResponse:
         try:
             if action == "configure":
                 school_class = SchoolClass.objects.filter(
-                    school=school, pk=parse_optional_id(request.POST.get("class"))
+                    school=school, pk=id_or_zero(request.POST.get("class"))
                 ).first()
                 if school_class is None:
                     raise ValidationError("Нет такого класса в школе")
@@ -89,9 +91,9 @@ def school_classes_page(request: HttpRequest, school_id: int) -> HttpResponse:
                 messages.success(request, f"{school_class.name}: сохранено")
             elif action == "split":
                 school_class = SchoolClass.objects.filter(
-                    school=school, pk=parse_optional_id(request.POST.get("class"))
+                    school=school, pk=id_or_zero(request.POST.get("class"))
                 ).first()
-                subject = Subject.objects.filter(pk=parse_optional_id(request.POST.get("subject"))).first()
+                subject = Subject.objects.filter(pk=id_or_zero(request.POST.get("subject"))).first()
                 if school_class is None or subject is None:
                     raise ValidationError("Выберите класс и предмет")
                 groups = services.subgroups_split(
@@ -102,7 +104,7 @@ def school_classes_page(request: HttpRequest, school_id: int) -> HttpResponse:
                 )
                 messages.success(request, "Созданы группы: " + ", ".join(g.name for g in groups))
             elif action == "cross":
-                subject = Subject.objects.filter(pk=parse_optional_id(request.POST.get("subject"))).first()
+                subject = Subject.objects.filter(pk=id_or_zero(request.POST.get("subject"))).first()
                 group = services.study_group_create(
                     school=school,
                     name=request.POST.get("name", ""),
@@ -114,9 +116,10 @@ def school_classes_page(request: HttpRequest, school_id: int) -> HttpResponse:
         except ValidationError as exc:
             show_errors(request, exc)
         return redirect("school-classes", school.pk)
-    teachers = list(school_teachers(school_id=school.pk))
-    for t in teachers:
-        t.short = short_person_name(t.surname, t.name, t.patronymic)
+    teachers = [
+        (t.pk, short_person_name(t.surname, t.name, t.patronymic))
+        for t in school_teachers(school_id=school.pk)
+    ]
     return render(
         request,
         "teaching/classes.html",
@@ -149,7 +152,7 @@ def school_group_page(request: HttpRequest, school_id: int, group_id: int) -> Ht
                 messages.success(request, f"Группа «{group.name}» удалена")
                 return redirect("school-classes", school.pk)
             if request.POST.get("action") == "rename":
-                subject = Subject.objects.filter(pk=parse_optional_id(request.POST.get("subject"))).first()
+                subject = Subject.objects.filter(pk=id_or_zero(request.POST.get("subject"))).first()
                 services.study_group_update(
                     group=group,
                     name=request.POST.get("name", ""),
@@ -212,7 +215,7 @@ def school_rooms_page(request: HttpRequest, school_id: int) -> HttpResponse:
                 home_id = parse_optional_id(request.POST.get("home_class"))
                 home = SchoolClass.objects.filter(school=school, pk=home_id).first() if home_id else None
                 capacity_raw = (request.POST.get("capacity") or "").strip()
-                kwargs = {
+                kwargs: dict[str, Any] = {
                     "name": request.POST.get("name", ""),
                     "capacity": parse_int(capacity_raw, "Мест", low=1, high=1000) if capacity_raw else None,
                     "home_class": home,
@@ -235,9 +238,7 @@ def school_rooms_page(request: HttpRequest, school_id: int) -> HttpResponse:
         except ValidationError as exc:
             show_errors(request, exc)
         return redirect("school-rooms", school.pk)
-    rooms = list(room_list(school_id=school.pk))
-    for room in rooms:
-        room.subject_ids = {s.pk for s in room.subjects.all()}
+    rooms = [(room, {s.pk for s in room.subjects.all()}) for room in room_list(school_id=school.pk)]
     return render(
         request,
         "teaching/rooms.html",
@@ -378,14 +379,14 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
         try:
             if action in ("update", "delete"):
                 assignment = TeachingAssignment.objects.filter(
-                    school=school, pk=parse_optional_id(request.POST.get("assignment"))
+                    school=school, pk=id_or_zero(request.POST.get("assignment"))
                 ).first()
                 if assignment is None:
                     raise ValidationError("Нет такой нагрузки")
                 if action == "delete":
                     services.teaching_assignment_delete(assignment=assignment, actor=request.user)
                 else:
-                    teacher = Person.objects.filter(pk=parse_optional_id(request.POST.get("teacher"))).first()
+                    teacher = Person.objects.filter(pk=id_or_zero(request.POST.get("teacher"))).first()
                     room_id = parse_optional_id(request.POST.get("room"))
                     services.teaching_assignment_update(
                         assignment=assignment,
@@ -396,19 +397,17 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
                         actor=request.user,
                     )
             else:
-                teacher = Person.objects.filter(pk=parse_optional_id(request.POST.get("teacher"))).first()
-                subject = Subject.objects.filter(pk=parse_optional_id(request.POST.get("subject"))).first()
+                teacher = Person.objects.filter(pk=id_or_zero(request.POST.get("teacher"))).first()
+                subject = Subject.objects.filter(pk=id_or_zero(request.POST.get("subject"))).first()
                 if teacher is None or subject is None:
                     raise ValidationError("Выберите учителя и предмет")
                 target = request.POST.get("target", "")
                 group = None
                 school_class = None
                 if target.startswith("g"):
-                    group = StudyGroup.objects.filter(school=school, pk=parse_optional_id(target[1:])).first()
+                    group = StudyGroup.objects.filter(school=school, pk=id_or_zero(target[1:])).first()
                 else:
-                    school_class = SchoolClass.objects.filter(
-                        school=school, pk=parse_optional_id(target)
-                    ).first()
+                    school_class = SchoolClass.objects.filter(school=school, pk=id_or_zero(target)).first()
                 raw_hours = (request.POST.get("hours") or "").strip()
                 services.teaching_assignment_create(
                     school=school,
@@ -426,14 +425,18 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
         return redirect(
             reverse("school-load", args=[school.pk]) + (f"?class={current_class.pk}" if current_class else "")
         )
-    teachers = list(school_teachers(school_id=school.pk))
     assignments = list(assignment_list(school_id=school.pk))
     hours_by_teacher: dict[int, Decimal] = defaultdict(Decimal)
     for a in assignments:
         hours_by_teacher[a.teacher_id] += a.hours_per_week
-    for t in teachers:
-        t.short = short_person_name(t.surname, t.name, t.patronymic)
-        t.hours = hours_text(hours_by_teacher.get(t.pk, Decimal(0)))
+    teachers = [
+        (
+            t.pk,
+            short_person_name(t.surname, t.name, t.patronymic),
+            hours_text(hours_by_teacher.get(t.pk, Decimal(0))),
+        )
+        for t in school_teachers(school_id=school.pk)
+    ]
     summary = (
         [
             row

@@ -284,7 +284,7 @@ def timetable_autofill(
                 school_class = ctx.classes[a.school_class_id]
                 units.append(_unit([a], [school_class.pk], school_class.parallel, school_class.pk, rest))
         elif group and group.kind == GroupKind.SUBGROUP and group.school_class_id in targets:
-            subgroup_bundles[(group.school_class_id, a.subject_id)].append(a)  # type: ignore[index]
+            subgroup_bundles[(group.school_class_id, a.subject_id)].append(a)
         elif group and group.kind == GroupKind.CROSS_CLASS and whole_school and group.is_active:
             member_classes = sorted(footprint.get(group.pk, ()))
             parallels = [ctx.classes[c].parallel for c in member_classes if c in ctx.classes]
@@ -392,12 +392,15 @@ def _label(ctx: SchoolContext, unit: _Unit) -> str:
 
 
 def _room_choices(ctx: SchoolContext, a: TeachingAssignment, class_id: int | None) -> list[int]:
-    subject_rooms = [r.pk for r in ctx.rooms.values() if r.is_active and a.subject_id in r.subject_ids]  # type: ignore[attr-defined]
+    special = ctx.room_subjects
+    subject_rooms = [
+        r.pk for r in ctx.rooms.values() if r.is_active and a.subject_id in special.get(r.pk, ())
+    ]
     home = [r.pk for r in ctx.rooms.values() if r.is_active and class_id and r.home_class_id == class_id]
     general = [
         r.pk
         for r in sorted(ctx.rooms.values(), key=lambda r: r.name)
-        if r.is_active and not r.subject_ids and r.home_class_id is None  # type: ignore[attr-defined]
+        if r.is_active and not special.get(r.pk) and r.home_class_id is None
     ]
     ordered = ([a.room_id] if a.room_id else []) + subject_rooms + home + general
     return list(dict.fromkeys(ordered))

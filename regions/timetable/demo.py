@@ -173,15 +173,19 @@ def plan_teacher_load(
                     family = _family_of(code)
                     candidates = by_family.get(family, []) if family is not None else []
                     if groups:
-                        targets, used = [], set()
+                        targets = []
+                        used: set[int] = set()
                         for g in groups:
                             t = pick(candidates, line.hours_per_week, used)
                             used.add(t.pk)
                             targets.append((t, g))
                     else:
-                        t = keeper.get(family) if family is not None else None
-                        if t is None or load[t.pk] + line.hours_per_week > MAX_TEACHER_HOURS:
-                            t = pick(candidates, line.hours_per_week)
+                        kept = keeper.get(family) if family is not None else None
+                        t = (
+                            kept
+                            if kept is not None and load[kept.pk] + line.hours_per_week <= MAX_TEACHER_HOURS
+                            else pick(candidates, line.hours_per_week)
+                        )
                         if family is not None:
                             keeper[family] = t
                         targets = [(t, None)]

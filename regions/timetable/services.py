@@ -100,6 +100,7 @@ class SchoolContext:
     teachers: dict[int, Person]
     assignments: dict[tuple[int, int, int | None, int | None], TeachingAssignment]
     bells: dict[int, dict[int, Bell]] = field(default_factory=dict)  # schedule → number → bell
+    room_subjects: dict[int, set[int]] = field(default_factory=dict)  # what a special room is for
 
     def target(self, class_id: int | None, group_id: int | None) -> str:
         if class_id is not None:
@@ -134,8 +135,7 @@ def school_context(*, school: School, year: AcademicYear) -> SchoolContext:
         g.pk: g for g in StudyGroup.objects.filter(school=school).select_related("school_class", "subject")
     }
     rooms = {r.pk: r for r in Room.objects.filter(school=school).prefetch_related("subjects")}
-    for room in rooms.values():
-        room.subject_ids = {s.pk for s in room.subjects.all()}  # type: ignore[attr-defined]
+    room_subjects = {r.pk: {s.pk for s in r.subjects.all()} for r in rooms.values()}
     assignments = {
         (a.teacher_id, a.subject_id, a.school_class_id, a.group_id): a
         for a in TeachingAssignment.objects.filter(school=school, is_active=True)
@@ -167,6 +167,7 @@ def school_context(*, school: School, year: AcademicYear) -> SchoolContext:
         teachers=teachers,
         assignments=assignments,
         bells=bells,
+        room_subjects=room_subjects,
     )
 
 
@@ -578,19 +579,21 @@ def timetable_copy_week(
         .select_related("group", "room")
         .order_by("group__name", "id")
     )
-    whole = {a.subject_id: a for a in loads if a.school_class_id}
+    whole = {load.subject_id: load for load in loads if load.school_class_id}
     groups_by_subject: dict[int, list[TeachingAssignment]] = defaultdict(list)
-    for a in loads:
-        if a.group_id:
-            groups_by_subject[a.subject_id].append(a)
+    for load in loads:
+        if load.group_id:
+            groups_by_subject[load.subject_id].append(load)
     source_groups: dict[int, list[int]] = defaultdict(list)
     for e in entries:
         if e.group_id and e.group_id not in source_groups[e.subject_id]:
             source_groups[e.subject_id].append(e.group_id)
     subjects = {s.pk: s.name for s in Subject.objects.filter(pk__in={e.subject_id for e in entries})}
-    drafts, missing = [], set()
+    drafts: list[EntryDraft] = []
+    missing: set[str] = set()
     for e in entries:
-        if e.school_class_id:
+        a: TeachingAssignment | None
+        if e.school_class_id or e.group_id is None:
             a = whole.get(e.subject_id)
         else:
             index = source_groups[e.subject_id].index(e.group_id)

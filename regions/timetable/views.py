@@ -20,6 +20,7 @@ from regions.academics.models import AcademicYear, StudyPeriod
 from regions.academics.selectors import school_settings
 from regions.config_pages import (
     config_admin_required,
+    id_or_zero,
     parse_date,
     parse_int,
     parse_optional_id,
@@ -35,8 +36,6 @@ from regions.timetable.autofill import MAX_PER_DAY, timetable_autofill
 from regions.timetable.conflicts import WEEKDAYS, WEEKDAYS_SHORT, short_person_name
 from regions.timetable.models import LessonStatus, WeekParity
 from regions.timetable.selectors import lesson_list, timetable_entries, week_grid
-
-PARITY_SHORT = {WeekParity.EVERY: "", WeekParity.ODD: "нечёт.", WeekParity.EVEN: "чёт."}
 
 
 def _year(request: HttpRequest, school: School) -> tuple[AcademicYear | None, list[AcademicYear]]:
@@ -104,8 +103,8 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
                     posted[(day, number, slot)] = (str(load_id or ""), str(room_id or ""), parity)
                     if load_id is None:
                         continue
-                    a = next((x for x in loads if x.pk == load_id), None)
-                    if a is None:
+                    chosen_load = next((x for x in loads if x.pk == load_id), None)
+                    if chosen_load is None:
                         errors.append(
                             f"{WEEKDAYS[day]}, {number} урок: эта нагрузка не относится к {school_class.name}"
                         )
@@ -114,10 +113,10 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
                         services.EntryDraft(
                             weekday=day,
                             lesson_number=number,
-                            subject_id=a.subject_id,
-                            teacher_id=a.teacher_id,
-                            school_class_id=a.school_class_id,
-                            group_id=a.group_id,
+                            subject_id=chosen_load.subject_id,
+                            teacher_id=chosen_load.teacher_id,
+                            school_class_id=chosen_load.school_class_id,
+                            group_id=chosen_load.group_id,
                             room_id=room_id,
                             parity=parity if parity in WeekParity.values else WeekParity.EVERY,
                         )
@@ -156,24 +155,28 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
             current = cell_entries.get((day, number), [])
             slots = []
             for slot in range(slots_per_cell):
+                shown: tuple[str, str, str] = ("", "", WeekParity.EVERY)
                 if posted:
-                    load_id, room_id, parity = posted.get((day, number, slot), ("", "", WeekParity.EVERY))
+                    shown = posted.get((day, number, slot), shown)
                 elif slot < len(current):
                     e = current[slot]
-                    a = by_key.get((e.teacher_id, e.subject_id, e.school_class_id, e.group_id))
-                    load_id, room_id, parity = (str(a.pk) if a else ""), str(e.room_id or ""), e.parity
-                else:
-                    load_id, room_id, parity = "", "", WeekParity.EVERY
+                    placed = by_key.get((e.teacher_id, e.subject_id, e.school_class_id, e.group_id))
+                    shown = (str(placed.pk) if placed else ""), str(e.room_id or ""), e.parity
                 slots.append(
-                    {"name": f"c-{day}-{number}-{slot}", "load": load_id, "room": room_id, "parity": parity}
+                    {
+                        "name": f"c-{day}-{number}-{slot}",
+                        "load": shown[0],
+                        "room": shown[1],
+                        "parity": shown[2],
+                    }
                 )
             cells.append({"day": day, "slots": slots, "bad": (day, number) in bad_cells})
         grid_rows.append({"number": number, "time": times.get(number), "cells": cells})
-    hours = defaultdict(float)
+    hours: dict[int, float] = defaultdict(float)
     for e in entries:
-        a = by_key.get((e.teacher_id, e.subject_id, e.school_class_id, e.group_id))
-        if a:
-            hours[a.pk] += 1 if e.parity == WeekParity.EVERY else 0.5
+        placed = by_key.get((e.teacher_id, e.subject_id, e.school_class_id, e.group_id))
+        if placed:
+            hours[placed.pk] += 1 if e.parity == WeekParity.EVERY else 0.5
     load_rows = [(a, _label(a), hours.get(a.pk, 0), float(a.hours_per_week)) for a in loads]
     periods = list(
         StudyPeriod.objects.filter(academic_year=services.effective_year_for(school, year)).order_by("number")
@@ -208,7 +211,7 @@ def timetable_action(request: HttpRequest, school_id: int) -> HttpResponse:
     if request.method != "POST":
         raise Http404
     year, _years = _year(request, school)
-    class_id = parse_optional_id(request.POST.get("class"))
+    class_id = id_or_zero(request.POST.get("class"))
     back = f"{reverse('school-timetable', args=[school.pk])}?class={class_id or ''}&year={year.pk if year else ''}"
     if year is None:
         messages.error(request, "Нет учебного года")
@@ -234,7 +237,7 @@ def timetable_action(request: HttpRequest, school_id: int) -> HttpResponse:
         elif action == "copy":
             source = SchoolClass.objects.filter(school=school, pk=class_id).first()
             target = SchoolClass.objects.filter(
-                school=school, pk=parse_optional_id(request.POST.get("target"))
+                school=school, pk=id_or_zero(request.POST.get("target"))
             ).first()
             if source is None or target is None:
                 raise ValidationError("Выберите класс, в который копировать")
@@ -242,7 +245,7 @@ def timetable_action(request: HttpRequest, school_id: int) -> HttpResponse:
             messages.success(request, f"Неделя {source.name} скопирована в {target.name}")
             back = f"{reverse('school-timetable', args=[school.pk])}?class={target.pk}&year={year.pk}"
         elif action == "generate":
-            period = StudyPeriod.objects.filter(pk=parse_optional_id(request.POST.get("period"))).first()
+            period = StudyPeriod.objects.filter(pk=id_or_zero(request.POST.get("period"))).first()
             if period is None:
                 raise ValidationError("Выберите период")
             report = services.lessons_generate(school=school, period=period, actor=request.user)
@@ -275,8 +278,6 @@ def _read_only_week(request: HttpRequest, school: School, title: str, **filters:
     entries = list(timetable_entries(school_id=school.pk, year=year, **filters))
     times = _times(school, None)
     grid = week_grid(entries, numbers=[n for n in sorted(times) if n >= 1], times=times)
-    for e in entries:
-        e.parity_short = PARITY_SHORT.get(e.parity, "")
     return render(
         request,
         "timetable/week.html",
@@ -329,7 +330,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
     if request.method == "POST":
         lesson = (
             lesson_list(school_id=school.pk, date_from=day, date_to=day)
-            .filter(pk=parse_optional_id(request.POST.get("lesson")))
+            .filter(pk=id_or_zero(request.POST.get("lesson")))
             .first()
         )
         action = request.POST.get("action")
@@ -372,15 +373,20 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
             f"{reverse('school-lessons', args=[school.pk])}?date={day:%Y-%m-%d}&class={class_id or ''}"
         )
     lessons = list(lesson_list(school_id=school.pk, date_from=day, date_to=day, school_class_id=class_id))
-    teachers = list(school_teachers(school_id=school.pk))
-    for t in teachers:
-        t.short = short_person_name(t.surname, t.name, t.patronymic)
+    teachers = [
+        (t.pk, short_person_name(t.surname, t.name, t.patronymic))
+        for t in school_teachers(school_id=school.pk)
+    ]
+    rows = []
     for lesson in lessons:
         acting = lesson.substitute or lesson.teacher
-        lesson.teacher_short = short_person_name(
-            lesson.teacher.surname, lesson.teacher.name, lesson.teacher.patronymic
+        rows.append(
+            (
+                lesson,
+                short_person_name(lesson.teacher.surname, lesson.teacher.name, lesson.teacher.patronymic),
+                short_person_name(acting.surname, acting.name, acting.patronymic),
+            )
         )
-        lesson.acting_short = short_person_name(acting.surname, acting.name, acting.patronymic)
     return render(
         request,
         "timetable/lessons.html",
@@ -391,7 +397,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
             "prev": day - datetime.timedelta(days=1),
             "next": day + datetime.timedelta(days=1),
             "weekday": WEEKDAYS[day.isoweekday()],
-            "lessons": lessons,
+            "lessons": rows,
             "classes": list(class_list(school_id=school.pk)),
             "class_id": class_id,
             "teachers": teachers,
