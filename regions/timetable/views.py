@@ -32,7 +32,7 @@ from regions.schools.models import School, SchoolClass
 from regions.teaching.models import GroupKind, Room, TeachingAssignment
 from regions.teaching.selectors import class_list, room_list, school_teachers
 from regions.timetable import services
-from regions.timetable.autofill import MAX_PER_DAY, timetable_autofill
+from regions.timetable.autofill import timetable_autofill
 from regions.timetable.conflicts import WEEKDAYS, WEEKDAYS_SHORT, short_person_name
 from regions.timetable.models import LessonStatus, WeekParity
 from regions.timetable.selectors import lesson_list, timetable_entries, week_grid
@@ -48,7 +48,8 @@ def _year(request: HttpRequest, school: School) -> tuple[AcademicYear | None, li
 def _label(a: TeachingAssignment) -> str:
     who = short_person_name(a.teacher.surname, a.teacher.name, a.teacher.patronymic)
     subject = a.subject.short_name or a.subject.name
-    return f"{subject}{(' — ' + a.group.name.split(' — ')[-1]) if a.group else ''} · {who}"
+    group = f" ({a.group.name.split(', ')[-1]})" if a.group else ""
+    return f"{subject}{group} · {who}"
 
 
 def _times(
@@ -82,7 +83,8 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
     by_key = {(a.teacher_id, a.subject_id, a.school_class_id, a.group_id): a for a in loads}
     rooms = list(room_list(school_id=school.pk))
     times = _times(school, school_class)
-    numbers = [n for n in sorted(times) if n >= 1][: max(MAX_PER_DAY.get(school_class.parallel, 7), 7)]
+    # every bell of the shift: a lesson the grid does not show would be dropped on saving
+    numbers = sorted(times)
     days = 6 if request.GET.get("days") == "6" or request.POST.get("days") == "6" else 5
     groups_per_subject: dict[int, int] = defaultdict(int)
     for a in loads:
@@ -170,7 +172,9 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
                         "parity": shown[2],
                     }
                 )
-            cells.append({"day": day, "slots": slots, "bad": (day, number) in bad_cells})
+            cells.append(
+                {"day": day, "day_name": WEEKDAYS[day], "slots": slots, "bad": (day, number) in bad_cells}
+            )
         grid_rows.append({"number": number, "time": times.get(number), "cells": cells})
     hours: dict[int, float] = defaultdict(float)
     for e in entries:
