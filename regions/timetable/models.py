@@ -9,6 +9,7 @@ a remote lesson — are made on the ``Lesson``. The journal and the diary read `
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Coalesce
 
 
@@ -139,6 +140,8 @@ class Lesson(models.Model):
             models.Index(fields=["school", "date", "lesson_number"]),
             models.Index(fields=["period", "subject"]),
             models.Index(fields=["room", "date"]),
+            # regeneration looks lessons up by school and planned date
+            models.Index(F("school"), Coalesce("moved_from_date", "date"), name="lesson_school_planned_date"),
         ]
         verbose_name = "урок"
         verbose_name_plural = "уроки"

@@ -690,31 +690,62 @@ class GenerationReport:
         }
 
 
-_DESIRED = """
+# An entry "produces" a lesson on a day: its weekday, inside its validity and week parity, its
+# class or group active, and no holiday of that day for its parallel. Written once, used two
+# ways: over all days of the range (what must exist) and for one lesson's planned date (is it
+# still wanted?) — the second is a primary-key lookup per lesson, so it never depends on the
+# planner guessing the size of a freshly generated set.
+_PRODUCES = """
+       e.school_id = %(school)s AND e.academic_year_id = %(year)s
+   AND EXTRACT(ISODOW FROM {day}) = e.weekday
+   AND {day} BETWEEN e.valid_from AND COALESCE(e.valid_to, %(year_end)s)
+   AND (e.parity = 'every' OR (e.parity = 'odd') = ((({day} - %(week1)s::date) / 7) %% 2 = 0))
+   AND COALESCE(c.is_active, g.is_active AND COALESCE(gc.is_active, TRUE))
+   AND NOT EXISTS (
+       SELECT 1 FROM academics_holiday h
+        WHERE h.academic_year_id = %(year)s AND {day} BETWEEN h.starts_on AND h.ends_on
+          AND (cardinality(h.parallels) = 0 OR COALESCE(c.parallel, gc.parallel) = ANY(h.parallels)))
+"""
+
+_ENTRY_JOINS = """
+  JOIN academics_bell b ON b.schedule_id = e.bell_schedule_id AND b.lesson_number = e.lesson_number
+  LEFT JOIN schools_schoolclass c ON c.id = e.school_class_id
+  LEFT JOIN teaching_studygroup g ON g.id = e.group_id
+  LEFT JOIN schools_schoolclass gc ON gc.id = g.school_class_id
+"""
+
+# joined, not concatenated: only the constant fragments above go into these statements
+_DESIRED = "".join(
+    [
+        """
 WITH days AS (
     SELECT d::date AS day FROM generate_series(%(from)s::date, %(to)s::date, interval '1 day') AS d
 ),
-desired AS (
+desired AS MATERIALIZED (
     SELECT e.id AS entry_id, days.day, e.lesson_number, b.starts_at, b.ends_at,
            e.school_class_id, e.group_id, e.subject_id, e.teacher_id, e.room_id
       FROM timetable_timetableentry e
       JOIN days ON EXTRACT(ISODOW FROM days.day) = e.weekday
-      JOIN academics_bell b ON b.schedule_id = e.bell_schedule_id AND b.lesson_number = e.lesson_number
-      LEFT JOIN schools_schoolclass c ON c.id = e.school_class_id
-      LEFT JOIN teaching_studygroup g ON g.id = e.group_id
-      LEFT JOIN schools_schoolclass gc ON gc.id = g.school_class_id
-     WHERE e.school_id = %(school)s AND e.academic_year_id = %(year)s
-       AND days.day BETWEEN e.valid_from AND COALESCE(e.valid_to, %(year_end)s)
-       AND (e.parity = 'every'
-            OR (e.parity = 'odd') = (((days.day - %(week1)s::date) / 7) %% 2 = 0))
-       AND COALESCE(c.is_active, g.is_active AND COALESCE(gc.is_active, TRUE))
-       AND NOT EXISTS (
-           SELECT 1 FROM academics_holiday h
-            WHERE h.academic_year_id = %(year)s AND days.day BETWEEN h.starts_on AND h.ends_on
-              AND (cardinality(h.parallels) = 0 OR COALESCE(c.parallel, gc.parallel) = ANY(h.parallels)))
+""",
+        _ENTRY_JOINS,
+        " WHERE ",
+        _PRODUCES.format(day="days.day"),
+        """
        {entry_filter}
 )
-"""
+""",
+    ]
+)
+
+_STILL_WANTED = "".join(
+    [
+        "EXISTS (SELECT 1 FROM timetable_timetableentry e",
+        _ENTRY_JOINS,
+        " WHERE e.id = l.template_entry_id AND ",
+        _PRODUCES.format(day="COALESCE(l.moved_from_date, l.date)"),
+        ")",
+    ]
+)
 
 
 def week_one_monday(year: AcademicYear) -> datetime.date:
@@ -772,13 +803,12 @@ def lessons_generate(
   FROM timetable_lesson l
  WHERE l.school_id = %(school)s AND l.template_entry_id IS NOT NULL
    AND COALESCE(l.moved_from_date, l.date) BETWEEN %(from)s AND %(to)s {lesson_filter}
-   AND NOT EXISTS (SELECT 1 FROM desired d
-                    WHERE d.entry_id = l.template_entry_id AND d.day = COALESCE(l.moved_from_date, l.date))
-"""  # noqa: S608 - constant fragments of this module; values are parameters
-        cursor.execute(desired + f"SELECT count(*) {stale} AND {content}", params)
+   AND NOT {_STILL_WANTED}
+"""
+        cursor.execute(f"SELECT count(*) {stale} AND {content}", params)
         report.kept_with_content = int(cursor.fetchone()[0])
         cursor.execute(
-            desired + f"DELETE FROM timetable_lesson WHERE id IN (SELECT l.id {stale} AND NOT {content})",  # noqa: S608
+            f"DELETE FROM timetable_lesson WHERE id IN (SELECT l.id {stale} AND NOT {content})",  # noqa: S608
             params,
         )
         report.removed = cursor.rowcount
@@ -790,7 +820,8 @@ UPDATE timetable_lesson l
        school_class_id = d.school_class_id, group_id = d.group_id, subject_id = d.subject_id,
        teacher_id = d.teacher_id, room_id = d.room_id, period_id = %(period)s, updated_at = now()
   FROM desired d
- WHERE l.template_entry_id = d.entry_id AND l.date = d.day AND l.moved_from_date IS NULL
+ WHERE l.template_entry_id = d.entry_id AND COALESCE(l.moved_from_date, l.date) = d.day
+   AND l.moved_from_date IS NULL
    AND (l.lesson_number, l.starts_at, l.ends_at, l.school_class_id, l.group_id, l.subject_id,
         l.teacher_id, l.room_id, l.period_id)
        IS DISTINCT FROM
