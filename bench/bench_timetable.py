@@ -36,7 +36,9 @@ def median_time(fn, repeat: int) -> float:
     return statistics.median(times)
 
 
-def build_school(*, index: int, classes_per_parallel: int, lessons: int, teachers: int, rooms: int, year, schedule):
+def build_school(
+    *, index: int, classes_per_parallel: int, lessons: int, teachers: int, rooms: int, year, schedule
+):
     """A school whose template is conflict-free by construction: in every (day, lesson) cell
     the classes get distinct teachers and rooms (a rotation modulo their number)."""
     from core.validators import make_inn10, make_ogrn
@@ -46,7 +48,10 @@ def build_school(*, index: int, classes_per_parallel: int, lessons: int, teacher
     from regions.timetable.models import TimetableEntry
 
     school = School.objects.create(
-        ogrn=make_ogrn(1020500000000 + index), inn=make_inn10(5000000 + index), full_name=f"Школа {index}", short_name=f"Школа {index}"
+        ogrn=make_ogrn(1020500000000 + index),
+        inn=make_inn10(5000000 + index),
+        full_name=f"Школа {index}",
+        short_name=f"Школа {index}",
     )
     classes = SchoolClass.objects.bulk_create(
         SchoolClass(school=school, parallel=p, letter="АБВГДЕ"[k], name=f"{p}{'АБВГДЕ'[k]}")
@@ -54,7 +59,8 @@ def build_school(*, index: int, classes_per_parallel: int, lessons: int, teacher
         for k in range(classes_per_parallel)
     )
     people = Person.objects.bulk_create(
-        Person(registry_id=f"T{index}-{t}", surname=f"Учитель{t}", name="Имя", patronymic="Отчество") for t in range(teachers)
+        Person(registry_id=f"T{index}-{t}", surname=f"Учитель{t}", name="Имя", patronymic="Отчество")
+        for t in range(teachers)
     )
     Membership.objects.bulk_create(Membership(person=p, school=school, role="teacher") for p in people)
     room_rows = Room.objects.bulk_create(Room(school=school, name=f"{100 + r}") for r in range(rooms))
@@ -125,11 +131,19 @@ def main() -> None:
 
             # --- a large school: 44 classes × 34 lessons -------------------------------------
             big, n_entries = build_school(
-                index=1, classes_per_parallel=4, lessons=34, teachers=80, rooms=50, year=year, schedule=schedule
+                index=1,
+                classes_per_parallel=4,
+                lessons=34,
+                teachers=80,
+                rooms=50,
+                year=year,
+                schedule=schedule,
             )
             repeat = 3 if args.quick else 5
             assert find_school_clashes(school_id=big.pk, academic_year_id=year.pk) == []
-            t_school = median_time(lambda: find_school_clashes(school_id=big.pk, academic_year_id=year.pk), repeat)
+            t_school = median_time(
+                lambda: find_school_clashes(school_id=big.pk, academic_year_id=year.pk), repeat
+            )
             entries = list(TimetableEntry.objects.filter(school=big))
             slots = [
                 Slot(
@@ -155,8 +169,14 @@ def main() -> None:
                 clashes = 0
                 for e in entries:
                     clashes += (
-                        TimetableEntry.objects.filter(weekday=e.weekday, lesson_number=e.lesson_number, academic_year=year)
-                        .filter(Q(teacher_id=e.teacher_id) | Q(room_id=e.room_id) | Q(school_class_id=e.school_class_id))
+                        TimetableEntry.objects.filter(
+                            weekday=e.weekday, lesson_number=e.lesson_number, academic_year=year
+                        )
+                        .filter(
+                            Q(teacher_id=e.teacher_id)
+                            | Q(room_id=e.room_id)
+                            | Q(school_class_id=e.school_class_id)
+                        )
                         .exclude(pk=e.pk)
                         .exists()
                     )
@@ -196,7 +216,14 @@ SELECT %s, %s, DATE '2026-11-05' + (g %% 50), 1 + g %% 7, '08:00', '08:45', %s, 
        'scheduled', FALSE, '', '', now(), now()
   FROM generate_series(1, %s) AS g
 """,
-                        [big.pk, quarter.pk, sample.school_class_id, sample.subject_id, sample.teacher_id, count],
+                        [
+                            big.pk,
+                            quarter.pk,
+                            sample.school_class_id,
+                            sample.subject_id,
+                            sample.teacher_id,
+                            count,
+                        ],
                     )
                     elapsed = time.perf_counter() - started
                     transaction.set_rollback(True)
@@ -242,7 +269,13 @@ SELECT %s, %s, DATE '2026-11-05' + (g %% 50), 1 + g %% 7, '08:00', '08:45', %s, 
             schools = []
             for i in range(n_schools):
                 school, _n = build_school(
-                    index=100 + i, classes_per_parallel=1, lessons=30, teachers=20, rooms=14, year=year, schedule=schedule
+                    index=100 + i,
+                    classes_per_parallel=1,
+                    lessons=30,
+                    teachers=20,
+                    rooms=14,
+                    year=year,
+                    schedule=schedule,
                 )
                 schools.append(school)
             started = time.perf_counter()
