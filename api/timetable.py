@@ -7,6 +7,7 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -120,6 +121,12 @@ class TimetableEntryListApi(APIView):
                     filters[name] = int(raw)
                 except ValueError as exc:
                     raise ValidationError({name: [f"«{raw[:20]}» — не число"]}) from exc
+        if (
+            "teacher" in filters
+            and not Person.objects.filter(pk=filters["teacher"], memberships__school=school).exists()
+        ):
+            # a teacher's week spans their schools; only a teacher of this school is shown here
+            raise Http404("Учитель не работает в этой школе")
         rows = timetable_entries(
             school_id=school.pk, year=services.effective_year_for(school, year), **filters
         )

@@ -87,6 +87,14 @@ def test_permission_matrix(cast, client_a):
         f"{API}/schools/{other}/timetable/?academic_year={cast.year.pk}",
     ):
         assert client_a.get(url).status_code == 403, url
+    # a teacher of another school only: not through this school's timetable
+    from tests.factories import make_teacher
+
+    with tenant_context(cast.region):
+        stranger = make_teacher(cast.other_school, "Орлова", "Нина", "Юрьевна")
+    url = f"{API}/schools/{cast.school.pk}/timetable/?academic_year={cast.year.pk}&teacher="
+    assert client_a.get(url + str(stranger.pk)).status_code == 404
+    assert client_a.get(url + str(cast.ivanova.pk)).status_code == 200
     # region defaults: read yes, write no
     assert client_a.get(f"{API}/control-forms/").status_code == 200
     response = client_a.post(

@@ -377,15 +377,52 @@ def test_load_changes_hands_with_its_timetable(region_a):
         assert TimetableEntry.objects.get(school_class=w.c5a).teacher == w.smirnova
 
 
-def test_class_configuration(region_a):
+def test_class_configuration_and_a_shift_change_that_takes_the_week_along(region_a):
     with tenant_context(region_a):
         w = build_world()
-        school_class_configure(school_class=w.c5a, class_teacher=w.ivanova, shift=2, actor="test")
+        school_class_configure(school_class=w.c5a, class_teacher=w.ivanova, shift=1, actor="test")
         w.c5a.refresh_from_db()
-        assert (w.c5a.class_teacher, w.c5a.shift) == (w.ivanova, 2)
+        assert w.c5a.class_teacher == w.ivanova
         with pytest.raises(ValidationError) as exc:
             school_class_configure(school_class=w.c5a, class_teacher=w.ivanova, shift=3)
         assert "Для 3 смены нет расписания звонков" in messages(exc)
+        outsider = make_teacher(w.other_school, "Орлова", "Нина", "Юрьевна")
+        with pytest.raises(ValidationError) as exc:
+            school_class_configure(school_class=w.c5a, class_teacher=outsider, shift=1)
+        assert "Орлова Н. Ю. не работает учителем в этой школе" in messages(exc)
+
+        def put(cls, teacher, subj, day, n):
+            timetable_entry_create(
+                school=w.school,
+                academic_year=w.year,
+                draft=EntryDraft(
+                    weekday=day,
+                    lesson_number=n,
+                    subject_id=subj.pk,
+                    teacher_id=teacher.pk,
+                    school_class_id=cls.pk,
+                ),
+            )
+
+        put(w.c5a, w.ivanova, w.math, 1, 1)
+        put(w.c5a, w.ivanova, w.math, 2, 8)
+        put(w.c5b, w.ivanova, w.math, 1, 8)  # 14:45–15:30 in the first shift
+        # the 2nd shift has 7 lessons: lesson 8 of 5А has nowhere to go
+        with pytest.raises(ValidationError) as exc:
+            school_class_configure(school_class=w.c5a, class_teacher=w.ivanova, shift=2)
+        assert "5А, вторник, 8 урок: урок 8 вне расписания звонков «2 смена» (уроки 1–7)" in messages(exc)
+        TimetableEntry.objects.filter(school_class=w.c5a, lesson_number=8).delete()
+        put(w.c5a, w.ivanova, w.math, 1, 2)
+        # 5А's lesson 2 moves to 14:25–15:10 — Ivanova is in 5Б then (lesson 8)
+        with pytest.raises(ValidationError) as exc:
+            school_class_configure(school_class=w.c5a, class_teacher=w.ivanova, shift=2)
+        assert "Учитель Иванова А. П. уже ведёт урок в 5Б в понедельник, 8 урок" in messages(exc)
+        TimetableEntry.objects.filter(school_class=w.c5b).delete()
+        school_class_configure(school_class=w.c5a, class_teacher=w.ivanova, shift=2)
+        second = BellSchedule.objects.get(school__isnull=True, shift=2)
+        assert set(
+            TimetableEntry.objects.filter(school_class=w.c5a).values_list("bell_schedule", flat=True)
+        ) == {second.pk}
 
 
 def test_a_registry_reimport_never_wipes_configuration(region_a):

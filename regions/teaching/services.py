@@ -83,16 +83,6 @@ def school_class_configure(
     settings = school_settings(school_id=school_class.school_id)
     if settings.schedule_for_shift(shift) is None:
         errors["shift"] = [f"Для {shift} смены нет расписания звонков"]
-    if shift != school_class.shift:
-        from regions.timetable.models import TimetableEntry
-
-        if TimetableEntry.objects.filter(
-            Q(school_class=school_class) | Q(group__school_class=school_class)
-        ).exists():
-            errors.setdefault("shift", []).append(
-                f"У {school_class.name} уже есть расписание уроков в {school_class.shift} смене: "
-                "очистите неделю класса, затем смените смену"
-            )
     if errors:
         raise ValidationError(errors)
     old = {"class_teacher": school_class.class_teacher_id, "shift": school_class.shift}
@@ -100,6 +90,8 @@ def school_class_configure(
     if old == new:
         return school_class
     with transaction.atomic():
+        if shift != school_class.shift:
+            _move_week_to_shift(school_class, settings.schedule_for_shift(shift), actor)
         school_class.class_teacher = class_teacher
         school_class.shift = shift
         school_class.save(update_fields=["class_teacher", "shift", "updated_at"])
@@ -111,6 +103,31 @@ def school_class_configure(
             changes={k: [old[k], new[k]] for k in old if old[k] != new[k]},
         )
     return school_class
+
+
+def _move_week_to_shift(school_class: SchoolClass, schedule: Any, actor: Any) -> None:
+    """A class changing shift takes its week along: same weekdays and lesson numbers, the new
+    shift's bell times — refused, naming the lesson, if a number is not in the new bells or the
+    new times clash (a teacher who also teaches the other shift)."""
+    from regions.timetable.models import TimetableEntry
+    from regions.timetable.services import EntryDraft, timetable_entries_save
+
+    entries = list(
+        TimetableEntry.objects.filter(Q(school_class=school_class) | Q(group__school_class=school_class))
+        .exclude(bell_schedule=schedule)
+        .select_related("academic_year")
+    )
+    by_year: dict[int, list] = defaultdict(list)
+    for entry in entries:
+        by_year[entry.academic_year_id].append(entry)
+    for year_entries in by_year.values():
+        timetable_entries_save(
+            school=school_class.school,
+            academic_year=year_entries[0].academic_year,
+            drafts=[EntryDraft.of(e, bell_schedule_id=schedule.pk) for e in year_entries],
+            actor=actor,
+            action="school_class_shift",
+        )
 
 
 # --- rooms ----------------------------------------------------------------------------------------------
