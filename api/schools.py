@@ -46,7 +46,7 @@ class SchoolOutput(serializers.ModelSerializer):
 class SchoolClassOutput(serializers.ModelSerializer):
     class Meta:
         model = SchoolClass
-        fields = ["id", "name", "parallel", "letter", "shift", "school"]
+        fields = ["id", "school", "name", "parallel", "letter", "class_teacher", "shift", "is_active"]
 
 
 class StudentOutput(serializers.ModelSerializer):

@@ -13,6 +13,9 @@ urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("core.urls")),
+    path("", include("regions.academics.urls")),
+    path("", include("regions.teaching.urls")),
+    path("", include("regions.timetable.urls")),
     path("api/v1/", include("api.urls_region")),
     path("api/", include("api.schema")),
 ]

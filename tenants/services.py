@@ -313,3 +313,31 @@ def region_archive(*, code: str, confirm: str, actor: Any = None) -> Region:
     region.refresh_from_db()
     logger.info("region archived: %s → %s, dump %s", code, new_schema, target)
     return region
+
+
+def region_set_timezone(*, region: Region, timezone_name: str, actor: Any = None) -> Region:
+    """The region's own time zone (lesson times, dates of marks and deadlines are read in it).
+    Called by the region's regional admin from inside the region: only for the region the
+    connection serves."""
+    import zoneinfo
+
+    if region.is_public or db.schema_name != region.schema_name:
+        raise RegionError("Часовой пояс меняется только для своего региона")
+    name = (timezone_name or "").strip()
+    if name not in zoneinfo.available_timezones():
+        raise RegionError(
+            f"Неизвестный часовой пояс «{name[:64]}»: ожидается имя из базы IANA, например Europe/Moscow"
+        )
+    old = region.timezone
+    if old == name:
+        return region
+    region.timezone = name
+    region.save(update_fields=["timezone"])
+    audit_record(
+        actor=actor,
+        action="region_set_timezone",
+        entity="region",
+        entity_id=region.code,
+        changes={"timezone": [old, name]},
+    )
+    return region

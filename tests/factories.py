@@ -14,10 +14,10 @@ from core.models import User
 from core.validators import make_inn10, make_ogrn, make_snils
 from regions.people.models import GuardianLink, Membership, MembershipRole, Person
 from regions.schools.models import School, SchoolClass
-from regions.teaching.models import Subject, TeachingAssignment
+from regions.teaching.models import GroupKind, Room, StudyGroup, Subject, TeachingAssignment
 
 
-class SchoolFactory(DjangoModelFactory):
+class SchoolFactory(DjangoModelFactory[School]):
     class Meta:
         model = School
 
@@ -30,7 +30,7 @@ class SchoolFactory(DjangoModelFactory):
     municipality = "г. Махачкала"
 
 
-class SchoolClassFactory(DjangoModelFactory):
+class SchoolClassFactory(DjangoModelFactory[SchoolClass]):
     class Meta:
         model = SchoolClass
 
@@ -40,7 +40,7 @@ class SchoolClassFactory(DjangoModelFactory):
     name = factory.LazyAttribute(lambda o: f"{o.parallel}{o.letter}")
 
 
-class PersonFactory(DjangoModelFactory):
+class PersonFactory(DjangoModelFactory[Person]):
     class Meta:
         model = Person
 
@@ -97,3 +97,63 @@ class TeachingAssignmentFactory(DjangoModelFactory):
     school = factory.LazyAttribute(lambda o: o.school_class.school if o.school_class else o.group.school)
     subject = factory.SubFactory(SubjectFactory)
     group = None
+
+
+# --- school configuration (academics, teaching, timetable) ---------------------------------------
+
+
+class RoomFactory(DjangoModelFactory[Room]):
+    class Meta:
+        model = Room
+
+    school = factory.SubFactory(SchoolFactory)
+    name = factory.Sequence(lambda n: f"Каб. {100 + n}")
+
+
+class StudyGroupFactory(DjangoModelFactory[StudyGroup]):
+    class Meta:
+        model = StudyGroup
+
+    school_class = factory.SubFactory(SchoolClassFactory)
+    school = factory.LazyAttribute(lambda o: o.school_class.school if o.school_class else SchoolFactory())
+    kind = GroupKind.SUBGROUP
+    name = factory.Sequence(lambda n: f"Группа {n}")
+
+
+def make_teacher(
+    school: School, surname: str = "Иванова", name: str = "Анна", patronymic: str = "Петровна", **kw
+):
+    """A person with an active teacher membership in ``school`` (as the registry would make)."""
+    person = PersonFactory(
+        surname=surname, name=name, patronymic=patronymic, birth_date=datetime.date(1980, 1, 1), **kw
+    )
+    MembershipFactory(person=person, school=school, role=MembershipRole.TEACHER)
+    return person
+
+
+def make_student(school_class: SchoolClass, **kw) -> Person:
+    person = PersonFactory.create(**kw)
+    MembershipFactory(person=person, school=school_class.school, school_class=school_class)
+    return person
+
+
+def make_year(start_year: int = 2030, school: School | None = None, period_kind: str = "quarter"):
+    """An academic year from the period generator, saved through the service."""
+    from regions.academics.calendar import propose_year
+    from regions.academics.services import academic_year_create
+
+    draft = propose_year(start_year, period_kind)
+    return academic_year_create(
+        school=school,
+        name=draft.name,
+        starts_on=draft.starts_on,
+        ends_on=draft.ends_on,
+        period_kind=draft.period_kind,
+        periods=draft.periods,
+        holidays=draft.holidays,
+    )
+
+
+def subject(code: str) -> Subject:
+    """A subject of the federal list (loaded into every region by migration)."""
+    return Subject.objects.get(code=code)

@@ -46,3 +46,22 @@ def test_events_carry_no_personal_data(dev_idp, region_a, sso_client_a, browser_
     everything = "\n".join(r.getMessage() for r in caplog.records) + caplog.text
     for secret in ("11223344595", "112-233-445 95", "Шамилёва", "Патимат", login_name, token, "events-pw"):
         assert secret not in everything, secret
+
+
+def test_every_refusal_is_logged_as_denied_access(region_a, client_a, caplog):
+    """A 403 from any check (here: a teacher at the region's settings) is an auth event."""
+    caplog.set_level(logging.INFO, logger="msh.auth")
+    with tenant_context(region_a):
+        teacher = UserFactory(roles=[Role.TEACHER])
+        client_a.force_login(teacher)
+    assert client_a.get("/api/v1/region/timezone/").status_code in (403, 405)
+    assert (
+        client_a.put(
+            "/api/v1/region/timezone/", {"timezone": "Asia/Omsk"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    events = [r.getMessage() for r in caplog.records if r.name == "msh.auth"]
+    assert any(
+        "auth access_denied" in e and f"user={teacher.pk}" in e and "reason=forbidden" in e for e in events
+    ), events

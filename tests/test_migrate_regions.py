@@ -20,6 +20,8 @@ def test_noop_skips_every_up_to_date_region(region_a, region_b):
 def test_dry_run_finds_exactly_the_schema_behind(region_a, region_b):
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM region_16.django_migrations WHERE app = 'timetable'")
+        behind = cursor.rowcount
     output = run("--dry-run")
-    assert "region_16: 1 миграций к применению" in output
+    assert behind >= 1
+    assert f"region_16: {behind} миграций к применению" in output
     assert "region_05" not in output

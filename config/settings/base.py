@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.RegionStatusMiddleware",
+    # innermost: sees every 403 of a served region (a suspended region's page is not a denial)
+    "core.sso.middleware.DeniedAccessLogMiddleware",
 ]
 
 TEMPLATES = [
@@ -164,6 +166,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # several models have a field named "kind" with different choices
+    "ENUM_NAME_OVERRIDES": {
+        "HolidayKindEnum": "regions.academics.models.HolidayKind",
+        "ScaleKindEnum": "regions.academics.models.ScaleKind",
+        "GroupKindEnum": "regions.teaching.models.GroupKind",
+    },
 }
 
 # --- Identity provider (Keycloak): one realm per region, one federal realm ----------------------

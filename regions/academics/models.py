@@ -11,7 +11,35 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import (
+    ArrayField,
+    BigIntegerRangeField,
+    DateRangeField,
+    RangeBoundary,
+    RangeOperators,
+)
 from django.db import models
+from django.db.models import Func
+
+
+class DateRange(Func):
+    """``daterange(a, b, bounds)`` — for exclusion constraints over inclusive date columns."""
+
+    function = "DATERANGE"
+    output_field = DateRangeField()
+
+
+class SingleIdRange(Func):
+    """``int8range(id, id, '[]')`` — equality of a key expressed as overlap of one-point ranges.
+
+    An exclusion constraint "same year AND overlapping dates" would need ``btree_gist`` for the
+    plain ``=`` on an integer; ranges have GiST support built in, so this needs no extension
+    (the embedded PostgreSQL of ``make run``/``make test`` ships none)."""
+
+    function = "INT8RANGE"
+    template = "%(function)s(%(expressions)s, %(expressions)s, '[]')"
+    output_field = BigIntegerRangeField()
 
 
 class PeriodKind(models.TextChoices):
@@ -32,6 +60,9 @@ class AcademicYear(models.Model):
     period_kind = models.CharField("Деление на периоды", max_length=16, choices=PeriodKind.choices)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    # Set by the selectors that resolve region defaults against a school's own rows.
+    is_own: bool = False
 
     class Meta:
         ordering = ["-starts_on", "school_id"]
@@ -71,6 +102,21 @@ class StudyPeriod(models.Model):
             models.CheckConstraint(
                 condition=models.Q(closes_on__gte=models.F("ends_on")), name="period_closes_after_end"
             ),
+            # The services say which periods overlap; this keeps concurrent writers honest too.
+            ExclusionConstraint(
+                name="period_no_overlap",
+                expressions=[
+                    (SingleIdRange("academic_year"), RangeOperators.OVERLAPS),
+                    (
+                        DateRange("starts_on", "ends_on", RangeBoundary(inclusive_upper=True)),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                violation_error_message="Периоды учебного года пересекаются",
+                # periods are rewritten in place (shifted by a week…): checked at the end of
+                # the service's transaction, not after each row
+                deferrable=models.Deferrable.DEFERRED,
+            ),
         ]
         verbose_name = "учебный период"
         verbose_name_plural = "учебные периоды"
@@ -93,6 +139,8 @@ class Holiday(models.Model):
     kind = models.CharField(max_length=16, choices=HolidayKind.choices, default=HolidayKind.VACATION)
     starts_on = models.DateField("Начало")
     ends_on = models.DateField("Окончание")
+    # Empty: every class rests. Otherwise only these parallels (the February week of 1st grade).
+    parallels = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
 
     class Meta:
         ordering = ["academic_year_id", "starts_on"]
@@ -131,11 +179,17 @@ class GradingScale(models.Model):
     conversion = models.JSONField(default=list, blank=True)
     is_default = models.BooleanField("Шкала по умолчанию", default=False)
 
+    # Set by the selectors that resolve region defaults against a school's own rows.
+    is_own: bool = False
+
     class Meta:
         ordering = ["school_id", "code"]
         constraints = [
             models.UniqueConstraint(
                 fields=["school", "code"], nulls_distinct=False, name="grading_scale_unique_code"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(max_value__gt=models.F("min_value")), name="grading_scale_range"
             ),
         ]
         verbose_name = "шкала оценивания"
@@ -145,6 +199,11 @@ class GradingScale(models.Model):
         return self.name
 
     PASS, FAIL = "зч", "нз"
+
+    @property
+    def conversion_text(self) -> str:
+        """«85:5, 70:4, 50:3, 0:2» — the conversion as an admin types it."""
+        return ", ".join(f"{threshold}:{five}" for threshold, five in self.conversion)
 
     def valid_values(self) -> list[str]:
         if self.kind == ScaleKind.PASS_FAIL:
@@ -184,6 +243,9 @@ class ControlForm(models.Model):
     weight = models.PositiveSmallIntegerField("Вес", default=1)
     is_active = models.BooleanField(default=True)
 
+    # Set by the selectors that resolve region defaults against a school's own rows.
+    is_own: bool = False
+
     class Meta:
         ordering = ["school_id", "-weight", "name"]
         constraints = [
@@ -209,6 +271,9 @@ class BellSchedule(models.Model):
     )
     name = models.CharField("Название", max_length=100)
     shift = models.PositiveSmallIntegerField("Смена", default=1)
+
+    # Set by the selectors that resolve region defaults against a school's own rows.
+    is_own: bool = False
 
     class Meta:
         ordering = ["school_id", "shift", "name"]

@@ -17,9 +17,11 @@ class Subject(models.Model):
     short_name = models.CharField(max_length=50, blank=True)
     is_federal = models.BooleanField(default=True)
     is_active = models.BooleanField(default=True)
+    # Order of the federal curriculum (Русский язык first), used by lists and the curriculum grid.
+    position = models.PositiveSmallIntegerField(default=1000)
 
     class Meta:
-        ordering = ["name"]
+        ordering = ["position", "name"]
 
     def __str__(self) -> str:
         return self.name
@@ -31,6 +33,18 @@ class Room(models.Model):
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="rooms")
     name = models.CharField("Кабинет", max_length=100)
     capacity = models.PositiveSmallIntegerField("Мест", null=True, blank=True)
+    # Where a class sits by default (primary school) …
+    home_class = models.ForeignKey(
+        "schools.SchoolClass",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="home_rooms",
+        verbose_name="Кабинет класса",
+    )
+    # … and what a specialised room is for (Спортзал → Физическая культура): the automatic
+    # placement of the timetable puts those subjects there.
+    subjects = models.ManyToManyField(Subject, blank=True, related_name="rooms", verbose_name="Предметы")
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -56,6 +70,9 @@ class CurriculumLine(models.Model):
     parallel = models.PositiveSmallIntegerField("Параллель")
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="curriculum")
     hours_per_week = models.DecimalField("Часов в неделю", max_digits=4, decimal_places=1)
+
+    # Set by the selectors that resolve region defaults against a school's own rows.
+    is_own: bool = False
 
     class Meta:
         ordering = ["school_id", "parallel", "subject__name"]
@@ -125,6 +142,10 @@ class TeachingAssignment(models.Model):
         StudyGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="teaching"
     )
     hours_per_week = models.DecimalField(max_digits=4, decimal_places=1, default=0)
+    # The teacher's own classroom (Russian schools: the class comes to the teacher's room).
+    room = models.ForeignKey(
+        Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="Кабинет"
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
@@ -135,6 +156,10 @@ class TeachingAssignment(models.Model):
                     | models.Q(school_class__isnull=True, group__isnull=False)
                 ),
                 name="assignment_class_xor_group",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(hours_per_week__gte=0, hours_per_week__lte=40),
+                name="assignment_hours_range",
             ),
             models.UniqueConstraint(
                 fields=["teacher", "subject", "school_class"],

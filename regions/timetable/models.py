@@ -9,6 +9,8 @@ a remote lesson — are made on the ``Lesson``. The journal and the diary read `
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
+from django.db.models.functions import Coalesce
 
 
 class WeekParity(models.TextChoices):
@@ -53,10 +55,17 @@ class TimetableEntry(models.Model):
             models.CheckConstraint(
                 condition=models.Q(weekday__gte=1, weekday__lte=7), name="timetable_weekday_range"
             ),
+            models.CheckConstraint(
+                condition=models.Q(valid_to__isnull=True) | models.Q(valid_to__gte=models.F("valid_from")),
+                name="timetable_valid_range",
+            ),
         ]
         indexes = [
             models.Index(fields=["school", "weekday", "lesson_number"]),
             models.Index(fields=["teacher", "weekday", "lesson_number"]),
+            models.Index(fields=["room", "weekday"]),
+            models.Index(fields=["school_class", "weekday"]),
+            models.Index(fields=["group", "weekday"]),
         ]
         verbose_name = "строка расписания"
         verbose_name_plural = "шаблон расписания"
@@ -114,6 +123,14 @@ class Lesson(models.Model):
             models.CheckConstraint(
                 condition=models.Q(ends_at__gt=models.F("starts_at")), name="lesson_ends_after_start"
             ),
+            # One lesson per template entry and planned date (a moved lesson keeps its planned
+            # date in ``moved_from_date``): regeneration can never duplicate a lesson.
+            models.UniqueConstraint(
+                models.F("template_entry"),
+                Coalesce("moved_from_date", "date"),
+                condition=models.Q(template_entry__isnull=False),
+                name="lesson_unique_planned",
+            ),
         ]
         indexes = [
             models.Index(fields=["school_class", "date"]),
@@ -122,6 +139,9 @@ class Lesson(models.Model):
             models.Index(fields=["substitute", "date"]),
             models.Index(fields=["school", "date", "lesson_number"]),
             models.Index(fields=["period", "subject"]),
+            models.Index(fields=["room", "date"]),
+            # regeneration looks lessons up by school and planned date
+            models.Index(F("school"), Coalesce("moved_from_date", "date"), name="lesson_school_planned_date"),
         ]
         verbose_name = "урок"
         verbose_name_plural = "уроки"

@@ -1,0 +1,295 @@
+"""Configuration pages: who may open what (regional admin / own school admin / other school /
+teacher / anonymous / other region), the grid editor, the year editor, query counts."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import tenant_context
+
+from core.roles import Role
+from regions.academics.models import AcademicYear
+from regions.timetable.models import Lesson, TimetableEntry
+from regions.timetable.services import EntryDraft, lessons_generate, timetable_entry_create
+from tests.config_world import build_world
+from tests.factories import (
+    MembershipFactory,
+    PersonFactory,
+    SchoolClassFactory,
+    SchoolFactory,
+    UserFactory,
+)
+
+
+@pytest.fixture
+def cast(region_a):
+    with tenant_context(region_a):
+        w = build_world()
+        w.rca = UserFactory(roles=[Role.REGIONAL_ADMIN])
+        w.admin = UserFactory(roles=[Role.SCHOOL_ADMIN])
+        MembershipFactory(person=PersonFactory(user=w.admin), school=w.school, role="school_admin")
+        w.other_admin = UserFactory(roles=[Role.SCHOOL_ADMIN])
+        MembershipFactory(
+            person=PersonFactory(user=w.other_admin), school=w.other_school, role="school_admin"
+        )
+        w.teacher_user = UserFactory(roles=[Role.TEACHER])
+        w.ivanova.user = w.teacher_user
+        w.ivanova.save()
+        for user in (w.rca, w.admin, w.other_admin, w.teacher_user):
+            user._region = region_a
+        yield w
+
+
+def login(client, user) -> None:
+    """Sessions live in the user's region schema: log in inside it (a request in between
+    leaves the connection on ``public``)."""
+    with tenant_context(user._region):
+        client.force_login(user)
+
+
+def school_pages(w) -> list[str]:
+    s = w.school.pk
+    return [
+        f"/schools/{s}/settings/",
+        f"/schools/{s}/classes/",
+        f"/schools/{s}/groups/{w.g1.pk}/",
+        f"/schools/{s}/rooms/",
+        f"/schools/{s}/curriculum/",
+        f"/schools/{s}/load/?class={w.c5a.pk}",
+        f"/schools/{s}/timetable/?class={w.c5a.pk}",
+        f"/schools/{s}/timetable/conflicts/",
+        f"/schools/{s}/timetable/teacher/{w.ivanova.pk}/",
+        f"/schools/{s}/timetable/room/{w.r204.pk}/",
+        f"/schools/{s}/lessons/?date=2030-11-11",
+        f"/schools/{s}/settings/years/new/?start_year=2031",
+        f"/schools/{s}/settings/bells/new/",
+    ]
+
+
+def region_pages() -> list[str]:
+    return [
+        "/settings/",
+        "/schools/",
+        "/settings/curriculum/",
+        "/settings/copy/",
+        "/settings/years/new/",
+        "/settings/bells/new/",
+    ]
+
+
+def test_regional_admin_opens_every_page(cast, client_a):
+    login(client_a, cast.rca)
+    for url in [*region_pages(), *school_pages(cast)]:
+        response = client_a.get(url)
+        assert response.status_code == 200, url
+    page = client_a.get("/settings/").content.decode()
+    assert "Настройки региона по умолчанию" in page and "Контрольная работа" in page and "2030/2031" in page
+    assert "Настройки региона" in client_a.get("/").content.decode()  # the navigation link
+
+
+def test_school_admin_own_school_only(cast, client_a):
+    login(client_a, cast.admin)
+    for url in school_pages(cast):
+        assert client_a.get(url).status_code == 200, url
+    other = cast.other_school.pk
+    for url in (f"/schools/{other}/settings/", f"/schools/{other}/timetable/", f"/schools/{other}/lessons/"):
+        assert client_a.get(url).status_code == 403, url
+    # region defaults: readable (what the school inherits), not changeable
+    assert client_a.get("/settings/").status_code == 200
+    assert client_a.post("/settings/", {"timezone": "Asia/Omsk"}).status_code == 403
+    assert client_a.get("/settings/years/new/").status_code == 403
+    schools = client_a.get("/schools/").content.decode()
+    assert "МБОУ СОШ №1" in schools and "МБОУ СОШ №2" not in schools
+
+
+def test_teacher_and_anonymous_are_refused(cast, client_a):
+    assert client_a.get(f"/schools/{cast.school.pk}/timetable/").status_code == 302  # to the login page
+    login(client_a, cast.teacher_user)
+    for url in [*region_pages(), *school_pages(cast)]:
+        assert client_a.get(url).status_code == 403, url
+
+
+def test_other_region_does_not_see_the_school(cast, client_b, region_b):
+    with tenant_context(region_b):
+        rcb = UserFactory(roles=[Role.REGIONAL_ADMIN])
+        client_b.force_login(rcb)
+    assert client_b.get(f"/schools/{cast.school.pk}/settings/").status_code == 404
+    assert "МБОУ СОШ №1" not in client_b.get("/schools/").content.decode()
+
+
+def test_grid_editor_saves_a_week_and_names_a_clash(cast, client_a, region_a):
+    login(client_a, cast.admin)
+    url = f"/schools/{cast.school.pk}/timetable/?class={cast.c5a.pk}"
+    data = {
+        "action": "save",
+        "class": cast.c5a.pk,
+        "year": cast.year.pk,
+        "days": 5,
+        "c-1-1-0-load": cast.a_math_5a.pk,
+        "c-1-1-0-room": cast.r204.pk,
+        "c-1-2-0-load": cast.a_eng_g1.pk,
+        "c-1-2-1-load": cast.a_eng_g2.pk,
+    }
+    response = client_a.post(url, data)
+    assert response.status_code == 302
+    with tenant_context(region_a):
+        assert TimetableEntry.objects.filter(school=cast.school).count() == 3
+        # 6Б has math with Ivanova on Tuesday, lesson 1
+        timetable_entry_create(
+            school=cast.school,
+            academic_year=cast.year,
+            draft=EntryDraft(
+                weekday=2,
+                lesson_number=1,
+                subject_id=cast.math.pk,
+                teacher_id=cast.ivanova.pk,
+                school_class_id=cast.c6b.pk,
+            ),
+        )
+    data["c-2-1-0-load"] = cast.a_math_5a.pk
+    page = client_a.post(url, data).content.decode()
+    assert "5А, вторник, 1 урок: Учитель Иванова А. П. уже ведёт урок в 6Б во вторник, 1 урок" in page
+    assert 'class="cell clash"' in page
+    with tenant_context(region_a):
+        assert TimetableEntry.objects.filter(school_class=cast.c5a).count() == 1  # nothing half-saved
+
+
+def test_year_editor_creates_a_year_from_the_proposal(cast, client_a, region_a):
+    login(client_a, cast.rca)
+    page = client_a.get("/settings/years/new/?start_year=2032&period_kind=semester").content.decode()
+    assert "1 полугодие" in page and "Зимние каникулы" in page
+    data = {
+        "name": "2032/2033",
+        "starts_on": "2032-09-01",
+        "ends_on": "2033-08-31",
+        "period_kind": "semester",
+        "period_rows": 2,
+        "p-0-name": "1 полугодие",
+        "p-0-starts_on": "01.09.2032",
+        "p-0-ends_on": "30.12.2032",
+        "p-0-closes_on": "2033-01-10",
+        "p-1-name": "2 полугодие",
+        "p-1-starts_on": "2032-12-20",
+        "p-1-ends_on": "2033-05-26",
+        "p-1-closes_on": "2033-05-31",
+        "holiday_rows": 1,
+        "h-0-name": "Зимние каникулы",
+        "h-0-kind": "vacation",
+        "h-0-starts_on": "2032-12-31",
+        "h-0-ends_on": "2033-01-09",
+    }
+    page = client_a.post("/settings/years/new/", data).content.decode()
+    assert "пересекаются" in page
+    data["p-1-starts_on"] = "2033-01-10"
+    assert client_a.post("/settings/years/new/", data).status_code == 302
+    with tenant_context(region_a):
+        year = AcademicYear.objects.get(name="2032/2033", school__isnull=True)
+        assert year.periods.count() == 2 and year.holidays.count() == 1
+
+
+def test_lessons_page_changes_a_lesson(cast, client_a, region_a):
+    with tenant_context(region_a):
+        timetable_entry_create(
+            school=cast.school,
+            academic_year=cast.year,
+            draft=EntryDraft(
+                weekday=1,
+                lesson_number=1,
+                subject_id=cast.math.pk,
+                teacher_id=cast.ivanova.pk,
+                school_class_id=cast.c5a.pk,
+            ),
+        )
+        lessons_generate(school=cast.school, period=cast.year.periods.get(number=2))
+        lesson = Lesson.objects.get(date=datetime.date(2030, 11, 11))
+    login(client_a, cast.admin)
+    url = f"/schools/{cast.school.pk}/lessons/"
+    client_a.post(
+        url,
+        {"date": "2030-11-11", "lesson": lesson.pk, "action": "substitute", "substitute": cast.smirnova.pk},
+    )
+    client_a.post(
+        url,
+        {
+            "date": "2030-11-11",
+            "lesson": lesson.pk,
+            "action": "remote",
+            "is_remote": "on",
+            "video_url": "https://example.org/v",
+        },
+    )
+    page = client_a.get(url + "?date=2030-11-11").content.decode()
+    assert "Смирнова О. И." in page and "замена за" in page and "дистанционно" in page
+    response = client_a.post(
+        url, {"date": "2030-11-11", "lesson": lesson.pk, "action": "cancel", "reason": ""}, follow=True
+    )
+    assert "Укажите причину отмены урока" in response.content.decode()
+
+
+def _count(client, url) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len([q for q in ctx.captured_queries if not q["sql"].startswith("SET search_path")])
+
+
+def test_list_pages_keep_a_constant_number_of_queries(cast, client_a, region_a):
+    login(client_a, cast.rca)
+    s = cast.school.pk
+    urls = [
+        "/schools/",
+        f"/schools/{s}/classes/",
+        f"/schools/{s}/rooms/",
+        f"/schools/{s}/load/?class={cast.c5a.pk}",
+        f"/schools/{s}/timetable/?class={cast.c5a.pk}",
+        f"/schools/{s}/timetable/teacher/{cast.ivanova.pk}/",
+        f"/schools/{s}/lessons/?date=2030-11-11",
+        f"/schools/{s}/curriculum/",
+    ]
+    with tenant_context(region_a):
+        timetable_entry_create(
+            school=cast.school,
+            academic_year=cast.year,
+            draft=EntryDraft(
+                weekday=1,
+                lesson_number=1,
+                subject_id=cast.math.pk,
+                teacher_id=cast.ivanova.pk,
+                school_class_id=cast.c5a.pk,
+            ),
+        )
+        lessons_generate(school=cast.school, period=cast.year.periods.get(number=2))
+    before = {url: _count(client_a, url) for url in urls}
+    with tenant_context(region_a):
+        for i in range(5):
+            SchoolFactory.create()
+            SchoolClassFactory.create(school=cast.school, parallel=7, letter="АБВГД"[i])
+        for day, n in ((2, 1), (3, 1), (4, 2)):
+            timetable_entry_create(
+                school=cast.school,
+                academic_year=cast.year,
+                draft=EntryDraft(
+                    weekday=day,
+                    lesson_number=n,
+                    subject_id=cast.math.pk,
+                    teacher_id=cast.ivanova.pk,
+                    school_class_id=cast.c5a.pk,
+                ),
+            )
+        for n, (teacher, subj) in enumerate(((cast.sidorov, cast.rus), (cast.ivanova, cast.math)), start=2):
+            timetable_entry_create(
+                school=cast.school,
+                academic_year=cast.year,
+                draft=EntryDraft(
+                    weekday=1,
+                    lesson_number=n,
+                    subject_id=subj.pk,
+                    teacher_id=teacher.pk,
+                    school_class_id=cast.c5a.pk if subj == cast.rus else cast.c5b.pk,
+                ),
+            )
+        lessons_generate(school=cast.school, period=cast.year.periods.get(number=2))
+    after = {url: _count(client_a, url) for url in urls}
+    assert after == before
