@@ -25,6 +25,7 @@ SHARED_APPS = [
     "django_tenants",
     "core",
     "tenants",
+    "tenants.imports",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -164,6 +165,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Registry import: uploaded and copied bundles, one folder per job ---------------------------
+IMPORT_DIR = Path(env_str("IMPORT_DIR", str(VAR_DIR / "imports")))
 
 # --- Regions: archives are schema dumps written before a region is detached ------------------
 REGION_ARCHIVE_DIR = Path(env_str("REGION_ARCHIVE_DIR", str(VAR_DIR / "archives")))

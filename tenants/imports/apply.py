@@ -1,0 +1,720 @@
+"""All bulk SQL of the registry import: staging tables, checks, and the set-based apply.
+
+The import runs on ONE connection inside ONE transaction per region import:
+
+1. ``create_staging`` — TEMP tables (``st_*``) for the parsed rows. TEMP rather than UNLOGGED
+   per-job tables: they belong to the session, so a killed worker leaves nothing behind to
+   clean up, and two regions importing at once can never see each other's rows.
+2. COPY of the validated rows into them (tenants/imports/services.py streams them).
+3. ``check`` — everything that needs more than one row, in SQL: duplicates, references between
+   files (and, in delta mode, to what already exists in the region), identity conflicts. A
+   rejected row goes to ``st_rejection`` with file, line, field and reason; rows that depend on
+   it are then rejected in turn. It only reads region tables and writes staging, and it
+   resolves every staging row to the id it will have (existing, or a fresh ``nextval``).
+4. ``apply`` — writes to the region's tables: UPDATE only the rows whose registry-owned columns
+   are DISTINCT, INSERT the new ones, deactivate (never delete) what a full import no longer
+   lists, then the accounts. Unchanged rows are not written at all (no ``ON CONFLICT DO
+   UPDATE``: it locks, and so writes, every conflicting row).
+
+A dry run rolls back to a savepoint taken between 3 and 4: the counts and rejections are real,
+the region is untouched. Columns that schools configure (``SchoolClass.class_teacher``,
+``shift``, everything in teaching/academics/timetable) are never written here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.roles import Role
+
+# Roles the registry decides; any other role of an account (regional_admin given by hand…)
+# is kept as it is.
+REGISTRY_ROLES = (str(Role.STUDENT), str(Role.TEACHER), str(Role.SCHOOL_ADMIN), str(Role.PARENT))
+ENTITIES = ("schools", "people", "classes", "memberships", "guardian_links", "accounts")
+COUNT_KINDS = ("created", "updated", "deactivated", "unchanged", "rejected")
+
+STAGING = {
+    "st_school": "file text, line int, ogrn text, inn text, kpp text, full_name text, short_name text, "
+    "municipality text, address text, kind text, school_id bigint, is_new boolean",
+    "st_person": "file text, line int, registry_id text, snils text, surname text, name text, "
+    "patronymic text, birth_date date, sex text, email text, phone text, pid bigint, is_new boolean",
+    "st_person_detail": "file text, line int, registry_id text, birth_date date, sex text",
+    "st_membership": "file text, line int, registry_id text, snils text, school_ogrn text, role text, "
+    "class_name text, parallel smallint, letter text, date_from date, date_to date",
+    "st_class_assignment": "file text, line int, registry_id text, school_ogrn text, class_name text, "
+    "parallel smallint, letter text",
+    "st_guardian": "file text, line int, parent_id text, parent_snils text, child_id text, "
+    "child_snils text, relation text",
+    "st_agent": "file text, line int, user_id text, agent_id text",
+    "st_parent_role": "file text, line int, registry_id text",
+    "st_rejection": "entity text, file text, line int, field text, reason text",
+}
+# Columns a record fills (the rest are computed in SQL).
+COPY_COLUMNS = {
+    name: ", ".join(c.split()[0] for c in spec.split(", ") if c.split()[0] not in ("school_id", "pid", "is_new"))
+    for name, spec in STAGING.items()
+}
+# Derived staging tables (created by ``check`` and ``apply``).
+DERIVED = ("st_m", "st_g", "st_c", "st_roles", "st_acc")
+
+
+@dataclass
+class Counts:
+    data: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {e: dict.fromkeys(COUNT_KINDS, 0) for e in ENTITIES}
+    )
+
+    def add(self, entity: str, kind: str, n: int) -> None:
+        self.data[entity][kind] += max(n, 0)
+
+
+def create_staging(cursor: Any) -> None:
+    for name in (*STAGING, *DERIVED):
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+    for name, columns in STAGING.items():
+        cursor.execute(f"CREATE TEMP TABLE {name} ({columns})")
+
+
+def _reject(cursor: Any, table: str, entity: str, where: str, field_sql: str, reason_sql: str, params=None) -> int:
+    """Move the rows of ``table`` matching ``where`` to ``st_rejection``."""
+    cursor.execute(
+        f"""
+        WITH gone AS (DELETE FROM {table} t WHERE {where} RETURNING t.*)
+        INSERT INTO st_rejection (entity, file, line, field, reason)
+        SELECT %(entity)s, t.file, t.line, {field_sql}, {reason_sql} FROM gone t
+        """,  # noqa: S608 - table, conditions and expressions are constants of this module
+        {"entity": entity, **(params or {})},
+    )
+    return cursor.rowcount
+
+
+def _dedupe(cursor: Any, table: str, entity: str, key: str, field_sql: str, reason: str, order: str = "") -> int:
+    """Keep the first row of each ``key`` (by ``order``, then file and line), reject the others
+    with ``reason`` followed by the kept row's line."""
+    order_by = f"{order + ', ' if order else ''}file, line"
+    cursor.execute(
+        f"""
+        WITH ranked AS (
+            SELECT ctid AS row_id,
+                   row_number() OVER w AS n,
+                   first_value(file) OVER w AS kept_file,
+                   first_value(line) OVER w AS kept_line
+              FROM {table} WHERE ({key}) IS NOT NULL
+            WINDOW w AS (PARTITION BY {key} ORDER BY {order_by})
+        ), gone AS (
+            DELETE FROM {table} t USING ranked r WHERE t.ctid = r.row_id AND r.n > 1
+            RETURNING t.*, r.kept_file, r.kept_line
+        )
+        INSERT INTO st_rejection (entity, file, line, field, reason)
+        SELECT %(entity)s, file, line, {field_sql},
+               %(reason)s || CASE WHEN kept_file = file THEN '' ELSE kept_file || ', ' END
+                          || 'строка ' || kept_line || ')'
+          FROM gone
+        """,  # noqa: S608 - constants of this module
+        {"entity": entity, "reason": reason + " ("},
+    )
+    return cursor.rowcount
+
+
+def _analyze(cursor: Any, *tables: str) -> None:
+    # Autovacuum never analyzes temporary tables; without statistics the planner would pick
+    # nested loops over 600,000-row staging tables.
+    for table in tables:
+        cursor.execute(f"ANALYZE {table}")
+
+
+def _count(cursor: Any, sql: str, params: dict | None = None) -> int:
+    cursor.execute(sql, params or {})
+    return int(cursor.fetchone()[0])
+
+
+# --- 3. checks (staging only) --------------------------------------------------------------------
+
+
+def check(cursor: Any, *, full: bool, today: datetime.date, has_details: bool) -> None:
+    _analyze(cursor, *STAGING)
+    _check_schools(cursor)
+    _check_people(cursor, has_details=has_details)
+    _prepare_oneroster_links(cursor)
+    _check_memberships(cursor, full=full, today=today)
+    _check_guardians(cursor, full=full)
+
+
+def _check_schools(cursor: Any) -> None:
+    _dedupe(cursor, "st_school", "schools", "ogrn", "'ogrn'", "ОГРН повторяется: школа уже описана выше")
+    cursor.execute(
+        "UPDATE st_school s SET school_id = x.id, is_new = false FROM schools_school x WHERE x.ogrn = s.ogrn"
+    )
+    cursor.execute(
+        "UPDATE st_school SET school_id = nextval(pg_get_serial_sequence('schools_school', 'id')), "
+        "is_new = true WHERE school_id IS NULL"
+    )
+
+
+def _check_people(cursor: Any, *, has_details: bool) -> None:
+    _dedupe(cursor, "st_person", "people", "registry_id", "'person_id'", "person_id повторяется: человек уже описан")
+    _dedupe(cursor, "st_person", "people", "snils", "'snils'", "этот СНИЛС уже указан у другой записи")
+    cursor.execute(
+        "UPDATE st_person s SET pid = p.id, is_new = false FROM people_person p WHERE p.registry_id = s.registry_id"
+    )
+    # A SNILS identifies the person when the two ids do not contradict each other.
+    cursor.execute(
+        """
+        UPDATE st_person s SET pid = p.id, is_new = false FROM people_person p
+         WHERE s.pid IS NULL AND p.snils = s.snils AND (s.registry_id IS NULL OR p.registry_id IS NULL)
+        """
+    )
+    _reject(
+        cursor,
+        "st_person",
+        "people",
+        "t.snils IS NOT NULL AND EXISTS (SELECT 1 FROM people_person p WHERE p.snils = t.snils "
+        "AND p.id IS DISTINCT FROM t.pid)",
+        "'snils'",
+        "'СНИЛС принадлежит другому человеку региона (с другим ID в реестре)'",
+    )
+    _dedupe(
+        cursor,
+        "st_person",
+        "people",
+        "pid",
+        "'person_id'",
+        "тот же человек региона (совпали ID или СНИЛС) уже описан",
+    )
+    if has_details:
+        _dedupe(
+            cursor,
+            "st_person_detail",
+            "people",
+            "registry_id",
+            "'sourcedId'",
+            "демографические данные человека уже указаны",
+        )
+        _reject(
+            cursor,
+            "st_person_detail",
+            "people",
+            "NOT EXISTS (SELECT 1 FROM st_person s WHERE s.registry_id = t.registry_id)",
+            "'sourcedId'",
+            "'нет такого пользователя в users.csv (или он отклонён)'",
+        )
+        cursor.execute(
+            "UPDATE st_person s SET birth_date = d.birth_date, sex = d.sex "
+            "FROM st_person_detail d WHERE d.registry_id = s.registry_id"
+        )
+    cursor.execute(
+        "UPDATE st_person SET pid = nextval(pg_get_serial_sequence('people_person', 'id')), is_new = true "
+        "WHERE pid IS NULL"
+    )
+    _analyze(cursor, "st_person")
+
+
+def _prepare_oneroster_links(cursor: Any) -> None:
+    """OneRoster: undirected agent pairs become parent → child links, the parent being the one
+    with a parent role; a student's homeroom class comes from enrollments."""
+    if _count(cursor, "SELECT count(*) FROM (SELECT 1 FROM st_agent LIMIT 1) x"):
+        _reject(
+            cursor,
+            "st_agent",
+            "guardian_links",
+            "(t.user_id IN (SELECT registry_id FROM st_parent_role)) = "
+            "(t.agent_id IN (SELECT registry_id FROM st_parent_role))",
+            "'agentSourcedIds'",
+            "'не понять, кто из двоих родитель: роль parent/guardian должна быть ровно у одного'",
+        )
+        cursor.execute(
+            """
+            INSERT INTO st_guardian (file, line, parent_id, child_id, relation)
+            SELECT DISTINCT ON (parent_id, child_id) file, line, parent_id, child_id, ''
+              FROM (SELECT file, line,
+                           CASE WHEN agent_id IN (SELECT registry_id FROM st_parent_role)
+                                THEN agent_id ELSE user_id END AS parent_id,
+                           CASE WHEN agent_id IN (SELECT registry_id FROM st_parent_role)
+                                THEN user_id ELSE agent_id END AS child_id
+                      FROM st_agent) pairs
+             ORDER BY parent_id, child_id, file, line
+            """
+        )
+    if _count(cursor, "SELECT count(*) FROM (SELECT 1 FROM st_class_assignment LIMIT 1) x"):
+        _dedupe(
+            cursor,
+            "st_class_assignment",
+            "memberships",
+            "registry_id, school_ogrn",
+            "'classSourcedId'",
+            "у ученика уже есть класс в этой школе",
+        )
+        cursor.execute(
+            """
+            UPDATE st_membership m SET class_name = c.class_name, parallel = c.parallel, letter = c.letter
+              FROM st_class_assignment c
+             WHERE m.role = 'student' AND m.class_name IS NULL
+               AND c.registry_id = m.registry_id AND c.school_ogrn = m.school_ogrn
+            """
+        )
+        _reject(
+            cursor,
+            "st_class_assignment",
+            "memberships",
+            "NOT EXISTS (SELECT 1 FROM st_membership m WHERE m.role = 'student' "
+            "AND m.registry_id = t.registry_id AND m.school_ogrn = t.school_ogrn)",
+            "'userSourcedId'",
+            "'ученик не числится в этой школе с ролью student (roles.csv)'",
+        )
+
+
+def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None:
+    in_region_person = "" if full else ", p1.id, p2.id"
+    in_region_school = "sc.school_id" if full else "COALESCE(sc.school_id, x.id)"
+    region_joins = (
+        ""
+        if full
+        else """
+        LEFT JOIN people_person p1 ON p1.registry_id = m.registry_id
+        LEFT JOIN people_person p2 ON m.registry_id IS NULL AND p2.snils = m.snils
+        LEFT JOIN schools_school x ON x.ogrn = m.school_ogrn"""
+    )
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE st_m AS
+        SELECT m.file, m.line, m.role, m.class_name, m.parallel, m.letter, m.date_from, m.date_to,
+               m.registry_id IS NOT NULL AS by_id,
+               COALESCE(s1.pid, s2.pid{in_region_person}) AS pid,
+               {in_region_school} AS school_id
+          FROM st_membership m
+          LEFT JOIN st_person s1 ON s1.registry_id = m.registry_id
+          LEFT JOIN st_person s2 ON m.registry_id IS NULL AND s2.snils = m.snils
+          LEFT JOIN st_school sc ON sc.ogrn = m.school_ogrn{region_joins}
+        """  # noqa: S608 - constants of this module
+    )
+    where = "" if full else " ни в регионе"
+    _reject(
+        cursor,
+        "st_m",
+        "memberships",
+        "t.pid IS NULL",
+        "CASE WHEN t.by_id THEN 'person_id' ELSE 'snils' END",
+        f"'человек не найден в people.csv{where} (или его строка отклонена)'",
+    )
+    _reject(
+        cursor,
+        "st_m",
+        "memberships",
+        "t.school_id IS NULL",
+        "'school_ogrn'",
+        f"'школа не найдена в schools.csv{where} (или её строка отклонена)'",
+    )
+    _reject(
+        cursor, "st_m", "memberships", "t.role = 'student' AND t.class_name IS NULL", "'class'",
+        "'Класс: обязателен для ученика'",
+    )
+    # One row per person, school and role: the current one wins, then the latest start.
+    _dedupe(
+        cursor,
+        "st_m",
+        "memberships",
+        "pid, school_id, role",
+        "CASE WHEN by_id THEN 'person_id' ELSE 'snils' END",
+        "повтор: человек уже числится в этой школе с этой ролью",
+        order=f"(date_to IS NULL OR date_to >= DATE '{today.isoformat()}') DESC, date_from DESC NULLS LAST",
+    )
+    _analyze(cursor, "st_m")
+
+
+def _check_guardians(cursor: Any, *, full: bool) -> None:
+    region = (
+        ""
+        if full
+        else """
+        LEFT JOIN people_person pa ON pa.registry_id = g.parent_id
+        LEFT JOIN people_person pb ON g.parent_id IS NULL AND pb.snils = g.parent_snils
+        LEFT JOIN people_person ca ON ca.registry_id = g.child_id
+        LEFT JOIN people_person cb ON g.child_id IS NULL AND cb.snils = g.child_snils"""
+    )
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE st_g AS
+        SELECT g.file, g.line, g.relation,
+               g.parent_id IS NOT NULL AS parent_by_id, g.child_id IS NOT NULL AS child_by_id,
+               COALESCE(a1.pid, a2.pid{"" if full else ", pa.id, pb.id"}) AS parent_pid,
+               COALESCE(b1.pid, b2.pid{"" if full else ", ca.id, cb.id"}) AS child_pid
+          FROM st_guardian g
+          LEFT JOIN st_person a1 ON a1.registry_id = g.parent_id
+          LEFT JOIN st_person a2 ON g.parent_id IS NULL AND a2.snils = g.parent_snils
+          LEFT JOIN st_person b1 ON b1.registry_id = g.child_id
+          LEFT JOIN st_person b2 ON g.child_id IS NULL AND b2.snils = g.child_snils{region}
+        """  # noqa: S608 - constants of this module
+    )
+    where = "" if full else " ни в регионе"
+    _reject(
+        cursor,
+        "st_g",
+        "guardian_links",
+        "t.parent_pid IS NULL",
+        "CASE WHEN t.parent_by_id THEN 'parent_id' ELSE 'parent_snils' END",
+        f"'родитель не найден в people.csv{where} (или его строка отклонена)'",
+    )
+    _reject(
+        cursor,
+        "st_g",
+        "guardian_links",
+        "t.child_pid IS NULL",
+        "CASE WHEN t.child_by_id THEN 'child_id' ELSE 'child_snils' END",
+        f"'ребёнок не найден в people.csv{where} (или его строка отклонена)'",
+    )
+    _reject(
+        cursor, "st_g", "guardian_links", "t.parent_pid = t.child_pid", "'child_id'",
+        "'человек указан родителем самого себя'",
+    )
+    _dedupe(
+        cursor,
+        "st_g",
+        "guardian_links",
+        "parent_pid, child_pid",
+        "'child_id'",
+        "повтор: эта связь родитель → ребёнок уже указана",
+    )
+    _analyze(cursor, "st_g")
+
+
+# --- 4. apply (region tables) --------------------------------------------------------------------
+
+
+def apply(cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts, stage) -> None:
+    """Write the difference into the region's tables. ``stage(name)`` reports progress."""
+    stage("apply_schools")
+    _apply_schools(cursor, full=full, counts=counts)
+    stage("apply_people")
+    _apply_people(cursor, full=full, has_details=has_details, counts=counts)
+    stage("apply_classes")
+    _apply_classes(cursor, full=full, counts=counts)
+    stage("apply_memberships")
+    _apply_memberships(cursor, full=full, today=today, counts=counts)
+    stage("apply_guardians")
+    _apply_guardians(cursor, full=full, counts=counts)
+    stage("apply_accounts")
+    _apply_accounts(cursor, counts=counts)
+
+
+_SCHOOL_COLUMNS = ("inn", "kpp", "full_name", "short_name", "municipality", "address", "kind")
+
+
+def _apply_schools(cursor: Any, *, full: bool, counts: Counts) -> None:
+    cols = _SCHOOL_COLUMNS
+    cursor.execute(
+        f"""
+        UPDATE schools_school x
+           SET {", ".join(f"{c} = s.{c}" for c in cols)},
+               is_active = true, deactivated_at = NULL, updated_at = now()
+          FROM st_school s
+         WHERE s.school_id = x.id AND NOT s.is_new
+           AND (({", ".join(f"x.{c}" for c in cols)}, x.is_active)
+                IS DISTINCT FROM ({", ".join(f"s.{c}" for c in cols)}, true))
+        """  # noqa: S608 - constants of this module
+    )
+    counts.add("schools", "updated", cursor.rowcount)
+    cursor.execute(
+        f"""
+        INSERT INTO schools_school (id, ogrn, {", ".join(cols)}, is_active, deactivated_at, created_at, updated_at)
+        SELECT school_id, ogrn, {", ".join(cols)}, true, NULL, now(), now() FROM st_school WHERE is_new
+        """  # noqa: S608 - constants of this module
+    )
+    counts.add("schools", "created", cursor.rowcount)
+    total = _count(cursor, "SELECT count(*) FROM st_school")
+    counts.add("schools", "unchanged", total - counts.data["schools"]["created"] - counts.data["schools"]["updated"])
+    if full:
+        cursor.execute(
+            """
+            UPDATE schools_school x SET is_active = false, deactivated_at = now(), updated_at = now()
+             WHERE x.is_active AND NOT EXISTS (SELECT 1 FROM st_school s WHERE s.school_id = x.id)
+            """
+        )
+        counts.add("schools", "deactivated", cursor.rowcount)
+
+
+def _apply_people(cursor: Any, *, full: bool, has_details: bool, counts: Counts) -> None:
+    # Keys are only ever set, never cleared: an export that omits a SNILS does not unlink it.
+    target = {
+        "registry_id": "COALESCE(s.registry_id, x.registry_id)",
+        "snils": "COALESCE(s.snils, x.snils)",
+        "surname": "s.surname",
+        "name": "s.name",
+        "patronymic": "s.patronymic",
+        # Without birth dates and sex in the input (OneRoster without demographics.csv) the
+        # stored ones stay.
+        "birth_date": "s.birth_date" if has_details else "x.birth_date",
+        "sex": "s.sex" if has_details else "x.sex",
+        "email": "s.email",
+        "phone": "s.phone",
+    }
+    cursor.execute(
+        f"""
+        UPDATE people_person x
+           SET {", ".join(f"{c} = {v}" for c, v in target.items())},
+               is_active = true, deactivated_at = NULL, updated_at = now()
+          FROM st_person s
+         WHERE s.pid = x.id AND NOT s.is_new
+           AND (({", ".join(f"x.{c}" for c in target)}, x.is_active)
+                IS DISTINCT FROM ({", ".join(target.values())}, true))
+        """  # noqa: S608 - constants of this module
+    )
+    counts.add("people", "updated", cursor.rowcount)
+    cursor.execute(
+        """
+        INSERT INTO people_person (id, registry_id, snils, surname, name, patronymic, birth_date, sex, email,
+                                   phone, user_id, is_active, deactivated_at, created_at, updated_at)
+        SELECT pid, registry_id, snils, surname, name, patronymic, birth_date, COALESCE(sex, ''), email,
+               phone, NULL, true, NULL, now(), now()
+          FROM st_person WHERE is_new
+        """
+    )
+    counts.add("people", "created", cursor.rowcount)
+    total = _count(cursor, "SELECT count(*) FROM st_person")
+    counts.add("people", "unchanged", total - counts.data["people"]["created"] - counts.data["people"]["updated"])
+    if full:
+        cursor.execute(
+            """
+            UPDATE people_person x SET is_active = false, deactivated_at = now(), updated_at = now()
+             WHERE x.is_active AND NOT EXISTS (SELECT 1 FROM st_person s WHERE s.pid = x.id)
+            """
+        )
+        counts.add("people", "deactivated", cursor.rowcount)
+
+
+def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
+    cursor.execute(
+        "CREATE TEMP TABLE st_c AS SELECT DISTINCT school_id, class_name, parallel, letter "
+        "FROM st_m WHERE class_name IS NOT NULL"
+    )
+    total = cursor.rowcount
+    _analyze(cursor, "st_c")
+    # Only the registry's columns: the class teacher and the shift belong to the school.
+    cursor.execute(
+        """
+        UPDATE schools_schoolclass c
+           SET parallel = k.parallel, letter = k.letter, is_active = true, updated_at = now()
+          FROM st_c k
+         WHERE c.school_id = k.school_id AND c.name = k.class_name
+           AND (c.parallel, c.letter, c.is_active) IS DISTINCT FROM (k.parallel, k.letter, true)
+        """
+    )
+    counts.add("classes", "updated", cursor.rowcount)
+    cursor.execute(
+        """
+        INSERT INTO schools_schoolclass (school_id, name, parallel, letter, shift, class_teacher_id, is_active,
+                                         created_at, updated_at)
+        SELECT k.school_id, k.class_name, k.parallel, k.letter, 1, NULL, true, now(), now()
+          FROM st_c k
+         WHERE NOT EXISTS (SELECT 1 FROM schools_schoolclass c WHERE c.school_id = k.school_id AND c.name = k.class_name)
+        """
+    )
+    counts.add("classes", "created", cursor.rowcount)
+    counts.add("classes", "unchanged", total - counts.data["classes"]["created"] - counts.data["classes"]["updated"])
+    if full:
+        cursor.execute(
+            """
+            UPDATE schools_schoolclass c SET is_active = false, updated_at = now()
+             WHERE c.is_active
+               AND NOT EXISTS (SELECT 1 FROM st_c k WHERE k.school_id = c.school_id AND k.class_name = c.name)
+            """
+        )
+        counts.add("classes", "deactivated", cursor.rowcount)
+
+
+def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts: Counts) -> None:
+    source = """
+        SELECT m.pid, m.school_id, m.role, c.id AS class_id, m.date_from, m.date_to,
+               (m.date_to IS NULL OR m.date_to >= %(today)s) AS active
+          FROM st_m m
+          LEFT JOIN schools_schoolclass c ON c.school_id = m.school_id AND c.name = m.class_name
+    """
+    cursor.execute(
+        f"""
+        UPDATE people_membership x
+           SET school_class_id = k.class_id, date_from = k.date_from, date_to = k.date_to,
+               is_active = k.active, updated_at = now()
+          FROM ({source}) k
+         WHERE x.person_id = k.pid AND x.school_id = k.school_id AND x.role = k.role
+           AND (x.school_class_id, x.date_from, x.date_to, x.is_active)
+               IS DISTINCT FROM (k.class_id, k.date_from, k.date_to, k.active)
+        """,  # noqa: S608 - constants of this module
+        {"today": today},
+    )
+    counts.add("memberships", "updated", cursor.rowcount)
+    cursor.execute(
+        f"""
+        INSERT INTO people_membership (person_id, school_id, role, school_class_id, date_from, date_to, is_active,
+                                       created_at, updated_at)
+        SELECT k.pid, k.school_id, k.role, k.class_id, k.date_from, k.date_to, k.active, now(), now()
+          FROM ({source}) k
+         WHERE NOT EXISTS (SELECT 1 FROM people_membership x
+                            WHERE x.person_id = k.pid AND x.school_id = k.school_id AND x.role = k.role)
+        """,  # noqa: S608 - constants of this module
+        {"today": today},
+    )
+    counts.add("memberships", "created", cursor.rowcount)
+    total = _count(cursor, "SELECT count(*) FROM st_m")
+    counts.add(
+        "memberships",
+        "unchanged",
+        total - counts.data["memberships"]["created"] - counts.data["memberships"]["updated"],
+    )
+    if full:
+        cursor.execute(
+            """
+            UPDATE people_membership x SET is_active = false, updated_at = now()
+             WHERE x.is_active AND NOT EXISTS (
+                   SELECT 1 FROM st_m m WHERE m.pid = x.person_id AND m.school_id = x.school_id AND m.role = x.role)
+            """
+        )
+        counts.add("memberships", "deactivated", cursor.rowcount)
+
+
+def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
+    cursor.execute(
+        """
+        UPDATE people_guardianlink x SET relation = g.relation, is_active = true, updated_at = now()
+          FROM st_g g
+         WHERE x.parent_id = g.parent_pid AND x.child_id = g.child_pid
+           AND (x.relation, x.is_active) IS DISTINCT FROM (g.relation, true)
+        """
+    )
+    counts.add("guardian_links", "updated", cursor.rowcount)
+    cursor.execute(
+        """
+        INSERT INTO people_guardianlink (parent_id, child_id, relation, is_active, created_at, updated_at)
+        SELECT g.parent_pid, g.child_pid, g.relation, true, now(), now()
+          FROM st_g g
+         WHERE NOT EXISTS (SELECT 1 FROM people_guardianlink x WHERE x.parent_id = g.parent_pid AND x.child_id = g.child_pid)
+        """
+    )
+    counts.add("guardian_links", "created", cursor.rowcount)
+    total = _count(cursor, "SELECT count(*) FROM st_g")
+    counts.add(
+        "guardian_links",
+        "unchanged",
+        total - counts.data["guardian_links"]["created"] - counts.data["guardian_links"]["updated"],
+    )
+    if full:
+        cursor.execute(
+            """
+            UPDATE people_guardianlink x SET is_active = false, updated_at = now()
+             WHERE x.is_active AND NOT EXISTS (
+                   SELECT 1 FROM st_g g WHERE g.parent_pid = x.parent_id AND g.child_pid = x.child_id)
+            """
+        )
+        counts.add("guardian_links", "deactivated", cursor.rowcount)
+
+
+def _apply_accounts(cursor: Any, *, counts: Counts) -> None:
+    """Every active person with a platform role has an account ``p<person id>`` whose registry
+    roles are exactly theirs; roles given elsewhere stay. Computed over the whole region (a delta
+    import can change anyone's roles), written only where something differs."""
+    params = {"registry_roles": list(REGISTRY_ROLES)}
+    cursor.execute(
+        """
+        CREATE TEMP TABLE st_roles AS
+        SELECT r.person_id, array_agg(r.role ORDER BY r.role)::varchar(32)[] AS roles
+          FROM (SELECT m.person_id, m.role::text AS role
+                  FROM people_membership m JOIN schools_school s ON s.id = m.school_id AND s.is_active
+                 WHERE m.is_active AND m.role IN ('student', 'teacher', 'school_admin')
+                UNION
+                SELECT g.parent_id, 'parent'
+                  FROM people_guardianlink g JOIN people_person c ON c.id = g.child_id AND c.is_active
+                 WHERE g.is_active) r
+          JOIN people_person p ON p.id = r.person_id AND p.is_active
+         GROUP BY r.person_id
+        """
+    )
+    _analyze(cursor, "st_roles")
+    # An account named after the person may exist unlinked (the person's link was cleared).
+    cursor.execute(
+        """
+        UPDATE people_person p SET user_id = u.id
+          FROM st_roles r, core_user u
+         WHERE p.id = r.person_id AND p.user_id IS NULL AND u.username = 'p' || p.id
+           AND NOT EXISTS (SELECT 1 FROM people_person o WHERE o.user_id = u.id)
+        """
+    )
+    cursor.execute(
+        """
+        WITH created AS (
+            INSERT INTO core_user (password, is_superuser, username, first_name, last_name, email, is_staff,
+                                   is_active, date_joined, roles, sso_subject)
+            SELECT '!' || md5(random()::text || clock_timestamp()::text), false, 'p' || p.id, left(p.name, 150),
+                   left(p.surname, 150), '', false, true, now(), r.roles, NULL
+              FROM st_roles r JOIN people_person p ON p.id = r.person_id
+             WHERE p.user_id IS NULL
+            RETURNING id, username
+        )
+        UPDATE people_person p SET user_id = c.id FROM created c WHERE p.id = substr(c.username, 2)::bigint
+        """
+    )
+    counts.add("accounts", "created", cursor.rowcount)
+    # Desired state of every linked account: other roles first as they were, then the
+    # registry's in a fixed order; active while the person is active and has any role.
+    cursor.execute(
+        """
+        CREATE TEMP TABLE st_acc AS
+        SELECT u.id, u.is_active AS was_active, d.roles, d.is_active, d.first_name, d.last_name,
+               (u.roles, u.is_active, u.first_name, u.last_name)
+                 IS DISTINCT FROM (d.roles, d.is_active, d.first_name, d.last_name) AS changed
+          FROM people_person p
+          JOIN core_user u ON u.id = p.user_id
+          LEFT JOIN st_roles r ON r.person_id = p.id
+          CROSS JOIN LATERAL (
+              SELECT roles, p.is_active AND cardinality(roles) > 0 AS is_active,
+                     left(p.name, 150) AS first_name, left(p.surname, 150) AS last_name
+                FROM (SELECT CASE WHEN u.roles <@ %(registry_roles)s::varchar(32)[]
+                                  THEN COALESCE(r.roles, '{}')
+                                  ELSE ARRAY(SELECT x FROM unnest(u.roles) x WHERE x <> ALL(%(registry_roles)s))
+                                       || COALESCE(r.roles, '{}') END AS roles) rr
+          ) d
+        """,
+        params,
+    )
+    examined = cursor.rowcount
+    cursor.execute(
+        """
+        WITH changed AS (
+            UPDATE core_user u SET roles = a.roles, is_active = a.is_active, first_name = a.first_name,
+                                   last_name = a.last_name
+              FROM st_acc a WHERE a.id = u.id AND a.changed
+            RETURNING a.was_active AND NOT a.is_active AS deactivated
+        )
+        SELECT count(*) FILTER (WHERE deactivated), count(*) FROM changed
+        """
+    )
+    deactivated, changed = cursor.fetchone()
+    counts.add("accounts", "deactivated", deactivated)
+    counts.add("accounts", "updated", changed - deactivated)
+    counts.add("accounts", "unchanged", examined - counts.data["accounts"]["created"] - changed)
+
+
+def audit(cursor: Any, *, job_id: int, actor_label: str, counts: Counts, mode: str) -> None:
+    """One audit event in the region per applied import: the job is the detailed record."""
+    import json
+
+    cursor.execute(
+        """
+        INSERT INTO core_auditevent (at, actor_id, actor_label, action, entity, entity_id, changes)
+        VALUES (now(), NULL, %s, 'registry_import', 'import_job', %s, %s::jsonb)
+        """,
+        [actor_label or "system", str(job_id), json.dumps({"mode": mode, "counts": counts.data})],
+    )
+
+
+def save_rejections(cursor: Any, *, job_id: int, counts: Counts) -> None:
+    cursor.execute("SELECT entity, count(*) FROM st_rejection GROUP BY entity")
+    for entity, n in cursor.fetchall():
+        if entity in counts.data:
+            counts.add(entity, "rejected", n)
+    cursor.execute(
+        """
+        INSERT INTO public.imports_importrejection (job_id, entity, file, line, field, reason)
+        SELECT %s, entity, file, line, left(field, 64), left(reason, 500) FROM st_rejection ORDER BY file, line
+        """,
+        [job_id],
+    )
