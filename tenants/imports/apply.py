@@ -37,9 +37,9 @@ COUNT_KINDS = ("created", "updated", "deactivated", "unchanged", "rejected")
 
 STAGING = {
     "st_school": "file text, line int, ogrn text, inn text, kpp text, full_name text, short_name text, "
-    "municipality text, address text, kind text, school_id bigint, is_new boolean",
+    "municipality text, address text, kind text",
     "st_person": "file text, line int, registry_id text, snils text, surname text, name text, "
-    "patronymic text, birth_date date, sex text, email text, phone text, pid bigint, is_new boolean",
+    "patronymic text, birth_date date, sex text, email text, phone text",
     "st_person_detail": "file text, line int, registry_id text, birth_date date, sex text",
     "st_membership": "file text, line int, registry_id text, snils text, school_ogrn text, role text, "
     "class_name text, parallel smallint, letter text, date_from date, date_to date",
@@ -51,13 +51,13 @@ STAGING = {
     "st_parent_role": "file text, line int, registry_id text",
     "st_rejection": "entity text, file text, line int, field text, reason text",
 }
-# Columns a record fills (the rest are computed in SQL).
+# Columns a record fills, in its field order.
 COPY_COLUMNS = {
-    name: ", ".join(c.split()[0] for c in spec.split(", ") if c.split()[0] not in ("school_id", "pid", "is_new"))
+    name: ", ".join(c.split()[0] for c in spec.split(", "))
     for name, spec in STAGING.items()
 }
 # Derived staging tables (created by ``check`` and ``apply``).
-DERIVED = ("st_m", "st_g", "st_c", "st_roles", "st_acc")
+DERIVED = ("st_m", "st_g", "st_c", "st_new_acc", "st_roles", *(f"{t}_new" for t in STAGING))
 
 
 @dataclass
@@ -74,6 +74,9 @@ def create_staging(cursor: Any) -> None:
     for name in (*STAGING, *DERIVED):
         cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
     for name, columns in STAGING.items():
+        # Byte-wise collation: the staging keys are only compared for equality and grouped, and
+        # "C" hashes and sorts them several times faster than a linguistic collation.
+        columns = columns.replace(" text", ' text COLLATE "C"')
         cursor.execute(f"CREATE TEMP TABLE {name} ({columns})")
 
 
@@ -92,16 +95,19 @@ def _reject(cursor: Any, table: str, entity: str, where: str, field_sql: str, re
 
 def _dedupe(cursor: Any, table: str, entity: str, key: str, field_sql: str, reason: str, order: str = "") -> int:
     """Keep the first row of each ``key`` (by ``order``, then file and line), reject the others
-    with ``reason`` followed by the kept row's line."""
+    with ``reason`` followed by the kept row's line. Duplicates are rare: a hash aggregate finds
+    the keys, and only their rows are ranked."""
     order_by = f"{order + ', ' if order else ''}file, line"
     cursor.execute(
         f"""
-        WITH ranked AS (
+        WITH dup AS (
+            SELECT {key} FROM {table} WHERE ({key}) IS NOT NULL GROUP BY {key} HAVING count(*) > 1
+        ), ranked AS (
             SELECT ctid AS row_id,
                    row_number() OVER w AS n,
                    first_value(file) OVER w AS kept_file,
                    first_value(line) OVER w AS kept_line
-              FROM {table} WHERE ({key}) IS NOT NULL
+              FROM {table} WHERE ({key}) IN (SELECT * FROM dup)
             WINDOW w AS (PARTITION BY {key} ORDER BY {order_by})
         ), gone AS (
             DELETE FROM {table} t USING ranked r WHERE t.ctid = r.row_id AND r.n > 1
@@ -125,6 +131,13 @@ def _analyze(cursor: Any, *tables: str) -> None:
         cursor.execute(f"ANALYZE {table}")
 
 
+def _refresh_stats(cursor: Any, table: str, changed: int) -> None:
+    """After a large write, statistics of a region table: a first import fills empty tables, and
+    a plan made for "0 rows" (nested loops) over 600,000 rows takes minutes instead of seconds."""
+    if changed > 1000:
+        cursor.execute(f"ANALYZE {table}")
+
+
 def _count(cursor: Any, sql: str, params: dict | None = None) -> int:
     cursor.execute(sql, params or {})
     return int(cursor.fetchone()[0])
@@ -134,7 +147,6 @@ def _count(cursor: Any, sql: str, params: dict | None = None) -> int:
 
 
 def check(cursor: Any, *, full: bool, today: datetime.date, has_details: bool) -> None:
-    _analyze(cursor, *STAGING)
     _check_schools(cursor)
     _check_people(cursor, has_details=has_details)
     _prepare_oneroster_links(cursor)
@@ -144,34 +156,62 @@ def check(cursor: Any, *, full: bool, today: datetime.date, has_details: bool) -
 
 def _check_schools(cursor: Any) -> None:
     _dedupe(cursor, "st_school", "schools", "ogrn", "'ogrn'", "ОГРН повторяется: школа уже описана выше")
-    cursor.execute(
-        "UPDATE st_school s SET school_id = x.id, is_new = false FROM schools_school x WHERE x.ogrn = s.ogrn"
-    )
-    cursor.execute(
-        "UPDATE st_school SET school_id = nextval(pg_get_serial_sequence('schools_school', 'id')), "
-        "is_new = true WHERE school_id IS NULL"
-    )
+    _resolve_ids(cursor, "st_school", "schools_school", "school_id", "x.ogrn = t.ogrn")
+
+
+def _replace(cursor: Any, table: str, select: str, params: dict | None = None) -> None:
+    """Rebuild staging ``table`` from ``select`` (one pass: cheaper than UPDATEs that rewrite
+    every row of a 600,000-row table)."""
+    cursor.execute(f"CREATE TEMP TABLE {table}_new AS {select}", params or {})
+    cursor.execute(f"DROP TABLE {table}")
+    cursor.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
 
 
 def _check_people(cursor: Any, *, has_details: bool) -> None:
     _dedupe(cursor, "st_person", "people", "registry_id", "'person_id'", "person_id повторяется: человек уже описан")
     _dedupe(cursor, "st_person", "people", "snils", "'snils'", "этот СНИЛС уже указан у другой записи")
-    cursor.execute(
-        "UPDATE st_person s SET pid = p.id, is_new = false FROM people_person p WHERE p.registry_id = s.registry_id"
+    if has_details:
+        _dedupe(
+            cursor, "st_person_detail", "people", "registry_id", "'sourcedId'", "демографические данные человека уже указаны"
+        )
+        _reject(
+            cursor,
+            "st_person_detail",
+            "people",
+            "NOT EXISTS (SELECT 1 FROM st_person s WHERE s.registry_id = t.registry_id)",
+            "'sourcedId'",
+            "'нет такого пользователя в users.csv (или он отклонён)'",
+        )
+    details = (
+        "COALESCE(d.birth_date, s.birth_date) AS birth_date, COALESCE(d.sex, s.sex) AS sex"
+        if has_details
+        else "s.birth_date, s.sex"
     )
-    # A SNILS identifies the person when the two ids do not contradict each other.
-    cursor.execute(
-        """
-        UPDATE st_person s SET pid = p.id, is_new = false FROM people_person p
-         WHERE s.pid IS NULL AND p.snils = s.snils AND (s.registry_id IS NULL OR p.registry_id IS NULL)
-        """
+    detail_join = "LEFT JOIN st_person_detail d ON d.registry_id = s.registry_id" if has_details else ""
+    # The person is found by registry id, else by SNILS when the two ids do not contradict each
+    # other; a new person gets its id now. ``snils_owner``: who holds this SNILS in the region.
+    _replace(
+        cursor,
+        "st_person",
+        f"""
+        SELECT s.file, s.line, s.registry_id, s.snils, s.surname, s.name, s.patronymic, {details},
+               s.email, s.phone,
+               COALESCE(p1.id, p2.id, nextval(pg_get_serial_sequence('people_person', 'id'))) AS pid,
+               p1.id IS NULL AND p2.id IS NULL AS is_new,
+               p3.id AS snils_owner
+          FROM st_person s
+          LEFT JOIN people_person p1 ON p1.registry_id = s.registry_id
+          LEFT JOIN people_person p2
+                 ON p1.id IS NULL AND p2.snils = s.snils AND (s.registry_id IS NULL OR p2.registry_id IS NULL)
+          LEFT JOIN people_person p3 ON p3.snils = s.snils
+          {detail_join}
+        """,  # noqa: S608 - constants of this module
     )
     _reject(
         cursor,
         "st_person",
         "people",
-        "t.snils IS NOT NULL AND EXISTS (SELECT 1 FROM people_person p WHERE p.snils = t.snils "
-        "AND p.id IS DISTINCT FROM t.pid)",
+        "t.snils_owner IS NOT NULL AND (t.is_new OR t.snils_owner <> t.pid)",
         "'snils'",
         "'СНИЛС принадлежит другому человеку региона (с другим ID в реестре)'",
     )
@@ -183,32 +223,6 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
         "'person_id'",
         "тот же человек региона (совпали ID или СНИЛС) уже описан",
     )
-    if has_details:
-        _dedupe(
-            cursor,
-            "st_person_detail",
-            "people",
-            "registry_id",
-            "'sourcedId'",
-            "демографические данные человека уже указаны",
-        )
-        _reject(
-            cursor,
-            "st_person_detail",
-            "people",
-            "NOT EXISTS (SELECT 1 FROM st_person s WHERE s.registry_id = t.registry_id)",
-            "'sourcedId'",
-            "'нет такого пользователя в users.csv (или он отклонён)'",
-        )
-        cursor.execute(
-            "UPDATE st_person s SET birth_date = d.birth_date, sex = d.sex "
-            "FROM st_person_detail d WHERE d.registry_id = s.registry_id"
-        )
-    cursor.execute(
-        "UPDATE st_person SET pid = nextval(pg_get_serial_sequence('people_person', 'id')), is_new = true "
-        "WHERE pid IS NULL"
-    )
-    _analyze(cursor, "st_person")
 
 
 def _prepare_oneroster_links(cursor: Any) -> None:
@@ -265,6 +279,21 @@ def _prepare_oneroster_links(cursor: Any) -> None:
         )
 
 
+def _resolve_ids(cursor: Any, table: str, target: str, column: str, match: str) -> None:
+    """Give every staging row the id its row has or will have: the existing one, or a fresh
+    ``nextval``. The apply then never looks up the table it is inserting into (an anti-join
+    against a table growing under the same statement re-scans it for every row)."""
+    _replace(
+        cursor,
+        table,
+        f"""
+        SELECT t.*, COALESCE(x.id, nextval(pg_get_serial_sequence('{target}', 'id'))) AS {column},
+               x.id IS NULL AS is_new
+          FROM {table} t LEFT JOIN {target} x ON {match}
+        """,  # noqa: S608 - constants of this module
+    )
+
+
 def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None:
     in_region_person = "" if full else ", p1.id, p2.id"
     in_region_school = "sc.school_id" if full else "COALESCE(sc.school_id, x.id)"
@@ -276,17 +305,21 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         LEFT JOIN people_person p2 ON m.registry_id IS NULL AND p2.snils = m.snils
         LEFT JOIN schools_school x ON x.ogrn = m.school_ogrn"""
     )
+    # Person and school resolved, and the membership's own id (existing or new) in one pass.
     cursor.execute(
         f"""
         CREATE TEMP TABLE st_m AS
-        SELECT m.file, m.line, m.role, m.class_name, m.parallel, m.letter, m.date_from, m.date_to,
-               m.registry_id IS NOT NULL AS by_id,
-               COALESCE(s1.pid, s2.pid{in_region_person}) AS pid,
-               {in_region_school} AS school_id
-          FROM st_membership m
-          LEFT JOIN st_person s1 ON s1.registry_id = m.registry_id
-          LEFT JOIN st_person s2 ON m.registry_id IS NULL AND s2.snils = m.snils
-          LEFT JOIN st_school sc ON sc.ogrn = m.school_ogrn{region_joins}
+        SELECT q.*, COALESCE(x.id, nextval(pg_get_serial_sequence('people_membership', 'id'))) AS mid,
+               x.id IS NULL AS is_new
+          FROM (SELECT m.file, m.line, m.role, m.class_name, m.parallel, m.letter, m.date_from, m.date_to,
+                       m.registry_id IS NOT NULL AS by_id,
+                       COALESCE(s1.pid, s2.pid{in_region_person}) AS pid,
+                       {in_region_school} AS school_id
+                  FROM st_membership m
+                  LEFT JOIN st_person s1 ON s1.registry_id = m.registry_id
+                  LEFT JOIN st_person s2 ON m.registry_id IS NULL AND s2.snils = m.snils
+                  LEFT JOIN st_school sc ON sc.ogrn = m.school_ogrn{region_joins}) q
+          LEFT JOIN people_membership x ON x.person_id = q.pid AND x.school_id = q.school_id AND x.role = q.role
         """  # noqa: S608 - constants of this module
     )
     where = "" if full else " ни в регионе"
@@ -320,7 +353,7 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         "повтор: человек уже числится в этой школе с этой ролью",
         order=f"(date_to IS NULL OR date_to >= DATE '{today.isoformat()}') DESC, date_from DESC NULLS LAST",
     )
-    _analyze(cursor, "st_m")
+
 
 
 def _check_guardians(cursor: Any, *, full: bool) -> None:
@@ -336,15 +369,18 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
     cursor.execute(
         f"""
         CREATE TEMP TABLE st_g AS
-        SELECT g.file, g.line, g.relation,
-               g.parent_id IS NOT NULL AS parent_by_id, g.child_id IS NOT NULL AS child_by_id,
-               COALESCE(a1.pid, a2.pid{"" if full else ", pa.id, pb.id"}) AS parent_pid,
-               COALESCE(b1.pid, b2.pid{"" if full else ", ca.id, cb.id"}) AS child_pid
-          FROM st_guardian g
-          LEFT JOIN st_person a1 ON a1.registry_id = g.parent_id
-          LEFT JOIN st_person a2 ON g.parent_id IS NULL AND a2.snils = g.parent_snils
-          LEFT JOIN st_person b1 ON b1.registry_id = g.child_id
-          LEFT JOIN st_person b2 ON g.child_id IS NULL AND b2.snils = g.child_snils{region}
+        SELECT q.*, COALESCE(x.id, nextval(pg_get_serial_sequence('people_guardianlink', 'id'))) AS gid,
+               x.id IS NULL AS is_new
+          FROM (SELECT g.file, g.line, g.relation,
+                       g.parent_id IS NOT NULL AS parent_by_id, g.child_id IS NOT NULL AS child_by_id,
+                       COALESCE(a1.pid, a2.pid{"" if full else ", pa.id, pb.id"}) AS parent_pid,
+                       COALESCE(b1.pid, b2.pid{"" if full else ", ca.id, cb.id"}) AS child_pid
+                  FROM st_guardian g
+                  LEFT JOIN st_person a1 ON a1.registry_id = g.parent_id
+                  LEFT JOIN st_person a2 ON g.parent_id IS NULL AND a2.snils = g.parent_snils
+                  LEFT JOIN st_person b1 ON b1.registry_id = g.child_id
+                  LEFT JOIN st_person b2 ON g.child_id IS NULL AND b2.snils = g.child_snils{region}) q
+          LEFT JOIN people_guardianlink x ON x.parent_id = q.parent_pid AND x.child_id = q.child_pid
         """  # noqa: S608 - constants of this module
     )
     where = "" if full else " ни в регионе"
@@ -376,7 +412,7 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
         "'child_id'",
         "повтор: эта связь родитель → ребёнок уже указана",
     )
-    _analyze(cursor, "st_g")
+
 
 
 # --- 4. apply (region tables) --------------------------------------------------------------------
@@ -387,7 +423,7 @@ def apply(cursor: Any, *, full: bool, today: datetime.date, has_details: bool, c
     stage("apply_schools")
     _apply_schools(cursor, full=full, counts=counts)
     stage("apply_people")
-    _apply_people(cursor, full=full, has_details=has_details, counts=counts)
+    _apply_people(cursor, full=full, today=today, has_details=has_details, counts=counts)
     stage("apply_classes")
     _apply_classes(cursor, full=full, counts=counts)
     stage("apply_memberships")
@@ -397,6 +433,13 @@ def apply(cursor: Any, *, full: bool, today: datetime.date, has_details: bool, c
     stage("apply_accounts")
     _apply_accounts(cursor, counts=counts)
 
+
+_USER_COLUMNS = (
+    "password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined, roles, "
+    "sso_subject"
+)
+# Django's "unusable password" form: login is through the identity provider only.
+_UNUSABLE_PASSWORD = "'!' || md5(random()::text || clock_timestamp()::text)"
 
 _SCHOOL_COLUMNS = ("inn", "kpp", "full_name", "short_name", "municipality", "address", "kind")
 
@@ -422,6 +465,7 @@ def _apply_schools(cursor: Any, *, full: bool, counts: Counts) -> None:
         """  # noqa: S608 - constants of this module
     )
     counts.add("schools", "created", cursor.rowcount)
+    _refresh_stats(cursor, "schools_school", cursor.rowcount)
     total = _count(cursor, "SELECT count(*) FROM st_school")
     counts.add("schools", "unchanged", total - counts.data["schools"]["created"] - counts.data["schools"]["updated"])
     if full:
@@ -434,7 +478,7 @@ def _apply_schools(cursor: Any, *, full: bool, counts: Counts) -> None:
         counts.add("schools", "deactivated", cursor.rowcount)
 
 
-def _apply_people(cursor: Any, *, full: bool, has_details: bool, counts: Counts) -> None:
+def _apply_people(cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts) -> None:
     # Keys are only ever set, never cleared: an export that omits a SNILS does not unlink it.
     target = {
         "registry_id": "COALESCE(s.registry_id, x.registry_id)",
@@ -461,16 +505,47 @@ def _apply_people(cursor: Any, *, full: bool, has_details: bool, counts: Counts)
         """  # noqa: S608 - constants of this module
     )
     counts.add("people", "updated", cursor.rowcount)
+    # Accounts of new people first, so that each person is inserted already linked: setting
+    # user_id afterwards would write every new person row (and all its indexes) twice. The
+    # account pass at the end corrects whatever the staging rows alone could not know.
+    cursor.execute("CREATE TEMP TABLE st_new_acc (pid bigint, uid bigint)")
+    cursor.execute(
+        f"""
+        WITH roles AS (
+            SELECT r.pid, array_agg(r.role ORDER BY r.role)::varchar(32)[] AS roles
+              FROM (SELECT m.pid, m.role FROM st_m m
+                     WHERE m.role IN ('student', 'teacher', 'school_admin')
+                       AND (m.date_to IS NULL OR m.date_to >= %(today)s)
+                    UNION
+                    SELECT g.parent_pid, 'parent' FROM st_g g) r
+              JOIN st_person s ON s.pid = r.pid AND s.is_new
+             GROUP BY r.pid
+        ), created AS (
+            INSERT INTO core_user ({_USER_COLUMNS})
+            SELECT {_UNUSABLE_PASSWORD}, false, 'p' || s.pid, left(s.name, 150), left(s.surname, 150), '', false, true,
+                   now(), r.roles, NULL
+              FROM roles r JOIN st_person s ON s.pid = r.pid
+            ON CONFLICT (username) DO NOTHING
+            RETURNING id, username
+        )
+        INSERT INTO st_new_acc SELECT substr(username, 2)::bigint, id FROM created
+        """,  # noqa: S608 - constants of this module
+        {"today": today},
+    )
+    counts.add("accounts", "created", cursor.rowcount)
+    _refresh_stats(cursor, "core_user", cursor.rowcount)
     cursor.execute(
         """
         INSERT INTO people_person (id, registry_id, snils, surname, name, patronymic, birth_date, sex, email,
                                    phone, user_id, is_active, deactivated_at, created_at, updated_at)
-        SELECT pid, registry_id, snils, surname, name, patronymic, birth_date, COALESCE(sex, ''), email,
-               phone, NULL, true, NULL, now(), now()
-          FROM st_person WHERE is_new
+        SELECT s.pid, s.registry_id, s.snils, s.surname, s.name, s.patronymic, s.birth_date, COALESCE(s.sex, ''),
+               s.email, s.phone, a.uid, true, NULL, now(), now()
+          FROM st_person s LEFT JOIN st_new_acc a ON a.pid = s.pid
+         WHERE s.is_new
         """
     )
     counts.add("people", "created", cursor.rowcount)
+    _refresh_stats(cursor, "people_person", cursor.rowcount)
     total = _count(cursor, "SELECT count(*) FROM st_person")
     counts.add("people", "unchanged", total - counts.data["people"]["created"] - counts.data["people"]["updated"])
     if full:
@@ -489,35 +564,34 @@ def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
         "FROM st_m WHERE class_name IS NOT NULL"
     )
     total = cursor.rowcount
-    _analyze(cursor, "st_c")
+    _resolve_ids(cursor, "st_c", "schools_schoolclass", "cid", "x.school_id = t.school_id AND x.name = t.class_name")
     # Only the registry's columns: the class teacher and the shift belong to the school.
     cursor.execute(
         """
         UPDATE schools_schoolclass c
            SET parallel = k.parallel, letter = k.letter, is_active = true, updated_at = now()
           FROM st_c k
-         WHERE c.school_id = k.school_id AND c.name = k.class_name
+         WHERE c.id = k.cid AND NOT k.is_new
            AND (c.parallel, c.letter, c.is_active) IS DISTINCT FROM (k.parallel, k.letter, true)
         """
     )
     counts.add("classes", "updated", cursor.rowcount)
     cursor.execute(
         """
-        INSERT INTO schools_schoolclass (school_id, name, parallel, letter, shift, class_teacher_id, is_active,
+        INSERT INTO schools_schoolclass (id, school_id, name, parallel, letter, shift, class_teacher_id, is_active,
                                          created_at, updated_at)
-        SELECT k.school_id, k.class_name, k.parallel, k.letter, 1, NULL, true, now(), now()
-          FROM st_c k
-         WHERE NOT EXISTS (SELECT 1 FROM schools_schoolclass c WHERE c.school_id = k.school_id AND c.name = k.class_name)
+        SELECT k.cid, k.school_id, k.class_name, k.parallel, k.letter, 1, NULL, true, now(), now()
+          FROM st_c k WHERE k.is_new
         """
     )
     counts.add("classes", "created", cursor.rowcount)
+    _refresh_stats(cursor, "schools_schoolclass", cursor.rowcount)
     counts.add("classes", "unchanged", total - counts.data["classes"]["created"] - counts.data["classes"]["updated"])
     if full:
         cursor.execute(
             """
             UPDATE schools_schoolclass c SET is_active = false, updated_at = now()
-             WHERE c.is_active
-               AND NOT EXISTS (SELECT 1 FROM st_c k WHERE k.school_id = c.school_id AND k.class_name = c.name)
+             WHERE c.is_active AND NOT EXISTS (SELECT 1 FROM st_c k WHERE k.cid = c.id)
             """
         )
         counts.add("classes", "deactivated", cursor.rowcount)
@@ -525,10 +599,10 @@ def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
 
 def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts: Counts) -> None:
     source = """
-        SELECT m.pid, m.school_id, m.role, c.id AS class_id, m.date_from, m.date_to,
+        SELECT m.mid, m.is_new, m.pid, m.school_id, m.role, c.cid AS class_id, m.date_from, m.date_to,
                (m.date_to IS NULL OR m.date_to >= %(today)s) AS active
           FROM st_m m
-          LEFT JOIN schools_schoolclass c ON c.school_id = m.school_id AND c.name = m.class_name
+          LEFT JOIN st_c c ON c.school_id = m.school_id AND c.class_name = m.class_name
     """
     cursor.execute(
         f"""
@@ -536,7 +610,7 @@ def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts:
            SET school_class_id = k.class_id, date_from = k.date_from, date_to = k.date_to,
                is_active = k.active, updated_at = now()
           FROM ({source}) k
-         WHERE x.person_id = k.pid AND x.school_id = k.school_id AND x.role = k.role
+         WHERE x.id = k.mid AND NOT k.is_new
            AND (x.school_class_id, x.date_from, x.date_to, x.is_active)
                IS DISTINCT FROM (k.class_id, k.date_from, k.date_to, k.active)
         """,  # noqa: S608 - constants of this module
@@ -545,16 +619,15 @@ def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts:
     counts.add("memberships", "updated", cursor.rowcount)
     cursor.execute(
         f"""
-        INSERT INTO people_membership (person_id, school_id, role, school_class_id, date_from, date_to, is_active,
-                                       created_at, updated_at)
-        SELECT k.pid, k.school_id, k.role, k.class_id, k.date_from, k.date_to, k.active, now(), now()
-          FROM ({source}) k
-         WHERE NOT EXISTS (SELECT 1 FROM people_membership x
-                            WHERE x.person_id = k.pid AND x.school_id = k.school_id AND x.role = k.role)
+        INSERT INTO people_membership (id, person_id, school_id, role, school_class_id, date_from, date_to,
+                                       is_active, created_at, updated_at)
+        SELECT k.mid, k.pid, k.school_id, k.role, k.class_id, k.date_from, k.date_to, k.active, now(), now()
+          FROM ({source}) k WHERE k.is_new
         """,  # noqa: S608 - constants of this module
         {"today": today},
     )
     counts.add("memberships", "created", cursor.rowcount)
+    _refresh_stats(cursor, "people_membership", cursor.rowcount)
     total = _count(cursor, "SELECT count(*) FROM st_m")
     counts.add(
         "memberships",
@@ -565,8 +638,7 @@ def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts:
         cursor.execute(
             """
             UPDATE people_membership x SET is_active = false, updated_at = now()
-             WHERE x.is_active AND NOT EXISTS (
-                   SELECT 1 FROM st_m m WHERE m.pid = x.person_id AND m.school_id = x.school_id AND m.role = x.role)
+             WHERE x.is_active AND NOT EXISTS (SELECT 1 FROM st_m m WHERE m.mid = x.id)
             """
         )
         counts.add("memberships", "deactivated", cursor.rowcount)
@@ -577,20 +649,18 @@ def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
         """
         UPDATE people_guardianlink x SET relation = g.relation, is_active = true, updated_at = now()
           FROM st_g g
-         WHERE x.parent_id = g.parent_pid AND x.child_id = g.child_pid
-           AND (x.relation, x.is_active) IS DISTINCT FROM (g.relation, true)
+         WHERE x.id = g.gid AND NOT g.is_new AND (x.relation, x.is_active) IS DISTINCT FROM (g.relation, true)
         """
     )
     counts.add("guardian_links", "updated", cursor.rowcount)
     cursor.execute(
         """
-        INSERT INTO people_guardianlink (parent_id, child_id, relation, is_active, created_at, updated_at)
-        SELECT g.parent_pid, g.child_pid, g.relation, true, now(), now()
-          FROM st_g g
-         WHERE NOT EXISTS (SELECT 1 FROM people_guardianlink x WHERE x.parent_id = g.parent_pid AND x.child_id = g.child_pid)
+        INSERT INTO people_guardianlink (id, parent_id, child_id, relation, is_active, created_at, updated_at)
+        SELECT g.gid, g.parent_pid, g.child_pid, g.relation, true, now(), now() FROM st_g g WHERE g.is_new
         """
     )
     counts.add("guardian_links", "created", cursor.rowcount)
+    _refresh_stats(cursor, "people_guardianlink", cursor.rowcount)
     total = _count(cursor, "SELECT count(*) FROM st_g")
     counts.add(
         "guardian_links",
@@ -601,8 +671,7 @@ def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
         cursor.execute(
             """
             UPDATE people_guardianlink x SET is_active = false, updated_at = now()
-             WHERE x.is_active AND NOT EXISTS (
-                   SELECT 1 FROM st_g g WHERE g.parent_pid = x.parent_id AND g.child_pid = x.child_id)
+             WHERE x.is_active AND NOT EXISTS (SELECT 1 FROM st_g g WHERE g.gid = x.id)
             """
         )
         counts.add("guardian_links", "deactivated", cursor.rowcount)
@@ -639,55 +708,52 @@ def _apply_accounts(cursor: Any, *, counts: Counts) -> None:
         """
     )
     cursor.execute(
-        """
+        f"""
         WITH created AS (
-            INSERT INTO core_user (password, is_superuser, username, first_name, last_name, email, is_staff,
-                                   is_active, date_joined, roles, sso_subject)
-            SELECT '!' || md5(random()::text || clock_timestamp()::text), false, 'p' || p.id, left(p.name, 150),
-                   left(p.surname, 150), '', false, true, now(), r.roles, NULL
+            INSERT INTO core_user ({_USER_COLUMNS})
+            SELECT {_UNUSABLE_PASSWORD}, false, 'p' || p.id, left(p.name, 150), left(p.surname, 150), '', false,
+                   true, now(), r.roles, NULL
               FROM st_roles r JOIN people_person p ON p.id = r.person_id
              WHERE p.user_id IS NULL
+            ON CONFLICT (username) DO NOTHING
             RETURNING id, username
         )
         UPDATE people_person p SET user_id = c.id FROM created c WHERE p.id = substr(c.username, 2)::bigint
-        """
+        """  # noqa: S608 - constants of this module
     )
     counts.add("accounts", "created", cursor.rowcount)
+    _refresh_stats(cursor, "core_user", cursor.rowcount)
     # Desired state of every linked account: other roles first as they were, then the
     # registry's in a fixed order; active while the person is active and has any role.
     cursor.execute(
         """
-        CREATE TEMP TABLE st_acc AS
-        SELECT u.id, u.is_active AS was_active, d.roles, d.is_active, d.first_name, d.last_name,
-               (u.roles, u.is_active, u.first_name, u.last_name)
-                 IS DISTINCT FROM (d.roles, d.is_active, d.first_name, d.last_name) AS changed
-          FROM people_person p
-          JOIN core_user u ON u.id = p.user_id
-          LEFT JOIN st_roles r ON r.person_id = p.id
-          CROSS JOIN LATERAL (
-              SELECT roles, p.is_active AND cardinality(roles) > 0 AS is_active,
-                     left(p.name, 150) AS first_name, left(p.surname, 150) AS last_name
-                FROM (SELECT CASE WHEN u.roles <@ %(registry_roles)s::varchar(32)[]
-                                  THEN COALESCE(r.roles, '{}')
-                                  ELSE ARRAY(SELECT x FROM unnest(u.roles) x WHERE x <> ALL(%(registry_roles)s))
-                                       || COALESCE(r.roles, '{}') END AS roles) rr
-          ) d
+        WITH desired AS MATERIALIZED (
+            SELECT u.id, u.is_active AS was_active, rr.roles,
+                   p.is_active AND cardinality(rr.roles) > 0 AS is_active,
+                   left(p.name, 150) AS first_name, left(p.surname, 150) AS last_name,
+                   (u.roles, u.is_active, u.first_name, u.last_name)
+                     IS DISTINCT FROM (rr.roles, p.is_active AND cardinality(rr.roles) > 0,
+                                       left(p.name, 150), left(p.surname, 150)) AS differs
+              FROM people_person p
+              JOIN core_user u ON u.id = p.user_id
+              LEFT JOIN st_roles r ON r.person_id = p.id
+             CROSS JOIN LATERAL (
+                   SELECT CASE WHEN u.roles <@ %(registry_roles)s::varchar(32)[]
+                               THEN COALESCE(r.roles, '{}')
+                               ELSE ARRAY(SELECT x FROM unnest(u.roles) x WHERE x <> ALL(%(registry_roles)s))
+                                    || COALESCE(r.roles, '{}') END AS roles) rr
+        ), changed AS (
+            UPDATE core_user u SET roles = d.roles, is_active = d.is_active, first_name = d.first_name,
+                                   last_name = d.last_name
+              FROM desired d WHERE d.id = u.id AND d.differs
+            RETURNING d.was_active AND NOT d.is_active AS deactivated
+        )
+        SELECT (SELECT count(*) FROM changed WHERE deactivated), (SELECT count(*) FROM changed),
+               (SELECT count(*) FROM desired)
         """,
         params,
     )
-    examined = cursor.rowcount
-    cursor.execute(
-        """
-        WITH changed AS (
-            UPDATE core_user u SET roles = a.roles, is_active = a.is_active, first_name = a.first_name,
-                                   last_name = a.last_name
-              FROM st_acc a WHERE a.id = u.id AND a.changed
-            RETURNING a.was_active AND NOT a.is_active AS deactivated
-        )
-        SELECT count(*) FILTER (WHERE deactivated), count(*) FROM changed
-        """
-    )
-    deactivated, changed = cursor.fetchone()
+    deactivated, changed, examined = cursor.fetchone()
     counts.add("accounts", "deactivated", deactivated)
     counts.add("accounts", "updated", changed - deactivated)
     counts.add("accounts", "unchanged", examined - counts.data["accounts"]["created"] - changed)

@@ -67,6 +67,9 @@ class ProgressWriter:
         self.rows_done = 0
         self.rows_total = 0
         self.on_change = on_change
+        # seconds per stage, for the operator's log and the benchmark
+        self.timings: dict[str, float] = {}
+        self._stage_started = time.monotonic()
         self._conn = psycopg.connect(**conninfo(), autocommit=True, application_name=f"msh-import-{job_id}")
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -81,7 +84,11 @@ class ProgressWriter:
             self._conn.execute(sql, params)
 
     def enter(self, stage: str) -> None:
-        self.stage = stage
+        now = time.monotonic()
+        if self.stage:
+            self.timings[self.stage] = round(now - self._stage_started, 3)
+            logger.info("import job %s: %s took %.2f s", self.job_id, self.stage, now - self._stage_started)
+        self.stage, self._stage_started = stage, now
         self.flush()
         pause = os.environ.get(PAUSE_ENV)
         if pause and pause == stage:
