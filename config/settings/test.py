@@ -22,3 +22,4 @@ CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE") or f"msh-test-{os.get
 CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX") or f"msh-test-{os.getpid()}"  # noqa: F405
 MEDIA_ROOT = VAR_DIR / "test-media" / str(os.getpid())  # noqa: F405
 REGION_ARCHIVE_DIR = VAR_DIR / "test-archives"  # noqa: F405
+IMPORT_DIR = VAR_DIR / "test-imports" / str(os.getpid())  # noqa: F405

@@ -1,0 +1,247 @@
+"""What an import does to a region: create, update, move, deactivate (never delete), accounts,
+idempotency, dry run, delta mode, school configuration untouched, two regions isolated."""
+
+from __future__ import annotations
+
+import pytest
+from django_tenants.utils import tenant_context
+
+from core.audit import audit_record
+from core.models import AuditEvent, User
+from regions.people.models import GuardianLink, Membership, Person
+from regions.schools.models import School, SchoolClass
+from tests.importing import OGRN_1, OGRN_2, OGRN_3, Bundle, counts, member, person, region_state, run_import, school
+
+pytestmark = pytest.mark.django_db
+
+
+def test_first_import_creates_everything(region_a, tmp_path):
+    job = run_import(Bundle.sample().write(tmp_path / "b"))
+    assert job.status == "succeeded", job.error
+    assert counts(job, "schools")["created"] == 2
+    assert counts(job, "people")["created"] == 5
+    assert counts(job, "classes")["created"] == 2
+    assert counts(job, "memberships")["created"] == 4
+    assert counts(job, "guardian_links")["created"] == 2
+    assert counts(job, "accounts")["created"] == 5
+    with tenant_context(region_a):
+        alena = Person.objects.get(registry_id="S-1")
+        assert (alena.surname, alena.name, alena.sex) == ("Фёдорова", "Алёна", "F")
+        assert alena.snils is not None and len(alena.snils) == 11 and alena.snils.isdigit()
+        klass = SchoolClass.objects.get(school__ogrn=OGRN_2)
+        assert (klass.name, klass.parallel, klass.letter) == ("7Б", 7, "Б")
+        assert Membership.objects.get(person__registry_id="S-2").school_class == klass
+        assert GuardianLink.objects.get(child=alena).relation == "отец"
+        # accounts: p<person id>, names from the person, registry roles, unusable password
+        teacher = Person.objects.select_related("user").get(registry_id="T-1")
+        assert teacher.user.username == f"p{teacher.pk}"
+        assert (teacher.user.first_name, teacher.user.last_name) == ("Зарема", "Семёнова")
+        assert teacher.user.roles == ["teacher"]
+        assert not teacher.user.has_usable_password()
+        assert Person.objects.get(registry_id="A-1").user.roles == ["school_admin"]
+        assert AuditEvent.objects.filter(action="registry_import", entity_id=str(job.pk)).exists()
+
+
+def test_parent_with_children_in_two_schools_has_one_account(region_a, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "b"))
+    with tenant_context(region_a):
+        parent = Person.objects.get(registry_id="P-1")
+        assert parent.user.roles == ["parent"]
+        assert User.objects.filter(username=f"p{parent.pk}").count() == 1
+        schools = set(
+            Membership.objects.filter(person__guardian_links__parent=parent).values_list("school__ogrn", flat=True)
+        )
+        assert schools == {OGRN_1, OGRN_2}
+
+
+def test_same_input_twice_changes_nothing(region_a, tmp_path):
+    path = Bundle.sample().write(tmp_path / "b")
+    run_import(path)
+    before = region_state(region_a)
+    job = run_import(path)
+    assert job.status == "succeeded"
+    for entity, c in job.counts.items():
+        assert c["created"] == c["updated"] == c["deactivated"] == 0, entity
+    assert counts(job, "people")["unchanged"] == 5
+    assert counts(job, "accounts")["unchanged"] == 5
+    assert region_state(region_a) == before  # updated_at and every other column untouched
+
+
+def test_changed_input_applies_the_difference(region_a, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "v1"))
+    with tenant_context(region_a):
+        teacher_user = Person.objects.get(registry_id="T-1").user
+    v2 = Bundle.sample()
+    v2.people[1]["surname"] = "Семёнов"  # S-2 changed surname
+    v2.people.append(person("S-3", 6, "Гаджиева", "Патимат", sex="Ж"))  # new person
+    v2.memberships.append(member("S-3", OGRN_2, "student", "7Б"))
+    v2.memberships[0]["class"] = "5-Б"  # S-1 moved to another class
+    v2.memberships = [m for m in v2.memberships if m["person_id"] != "T-1"]  # the teacher left
+    job = run_import(v2.write(tmp_path / "v2"))
+    assert job.status == "succeeded", job.error
+    assert counts(job, "people") == {"created": 1, "updated": 1, "deactivated": 0, "unchanged": 4, "rejected": 0}
+    assert counts(job, "memberships")["deactivated"] == 1
+    assert counts(job, "memberships")["updated"] == 1
+    assert counts(job, "classes")["created"] == 1
+    assert counts(job, "classes")["deactivated"] == 1  # nobody is in 5А any more
+    with tenant_context(region_a):
+        assert Person.objects.get(registry_id="S-2").surname == "Семёнов"
+        assert Membership.objects.get(person__registry_id="S-1").school_class.name == "5Б"
+        assert not SchoolClass.objects.get(name="5А").is_active
+        left = Membership.objects.get(person__registry_id="T-1")
+        assert not left.is_active  # kept, with its history
+        teacher_user.refresh_from_db()
+        assert teacher_user.roles == [] and not teacher_user.is_active
+        assert Person.objects.get(registry_id="T-1").is_active  # still in the registry
+        assert Person.objects.get(registry_id="S-3").user.roles == ["student"]
+
+
+def test_full_import_deactivates_what_is_absent_and_reactivates_what_returns(region_a, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "v1"))
+    v2 = Bundle.sample()
+    v2.schools = [s for s in v2.schools if s["ogrn"] != OGRN_2]
+    v2.people = [p for p in v2.people if p["person_id"] != "S-2"]
+    v2.memberships = [m for m in v2.memberships if m["person_id"] != "S-2"]
+    v2.guardians = [g for g in v2.guardians if g["child_id"] != "S-2"]
+    job = run_import(v2.write(tmp_path / "v2"))
+    assert counts(job, "schools")["deactivated"] == 1
+    assert counts(job, "people")["deactivated"] == 1
+    assert counts(job, "guardian_links")["deactivated"] == 1
+    with tenant_context(region_a):
+        gone = School.objects.get(ogrn=OGRN_2)
+        assert not gone.is_active and gone.deactivated_at is not None
+        s2 = Person.objects.get(registry_id="S-2")
+        assert not s2.is_active and s2.deactivated_at is not None
+        assert not s2.user.is_active
+        assert not Membership.objects.get(person=s2).is_active
+        # the parent still has a child in school 1
+        assert Person.objects.get(registry_id="P-1").user.roles == ["parent"]
+
+    job = run_import(Bundle.sample().write(tmp_path / "v3"))
+    assert counts(job, "schools")["updated"] == 1
+    assert counts(job, "people")["updated"] == 1
+    with tenant_context(region_a):
+        back = Person.objects.get(registry_id="S-2")
+        assert back.is_active and back.deactivated_at is None
+        assert back.user.is_active and back.user.roles == ["student"]
+        assert School.objects.get(ogrn=OGRN_2).is_active
+
+
+def test_delta_mode_deactivates_nothing(region_a, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "v1"))
+    delta = Bundle(mode="delta", schools=[school(OGRN_3, 3)], people=[person("S-9", 9, "Иванова", "Мария", sex="Ж")])
+    delta.memberships = [member("S-9", OGRN_3, "student", "1В"), member("S-2", OGRN_3, "student", "2А")]
+    delta.guardians = [{"parent_id": "P-1", "child_id": "S-9", "relation": "отец"}]
+    job = run_import(delta.write(tmp_path / "d"))
+    assert job.status == "succeeded", job.error
+    assert job.mode == "delta"
+    for entity, c in job.counts.items():
+        assert c["deactivated"] == 0, entity
+    assert counts(job, "memberships")["created"] == 2  # S-2 is known to the region: accepted
+    with tenant_context(region_a):
+        assert Person.objects.filter(is_active=True).count() == 6
+        assert School.objects.filter(is_active=True).count() == 3
+        assert GuardianLink.objects.filter(parent__registry_id="P-1", is_active=True).count() == 3
+
+
+def test_mode_override_from_the_command_line(region_a, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "v1"))
+    small = Bundle.sample()
+    small.people = small.people[:1]
+    job = run_import(small.write(tmp_path / "v2"), mode="delta")
+    assert job.mode == "delta"
+    assert counts(job, "people")["deactivated"] == 0
+
+
+def test_dry_run_reports_and_changes_nothing(region_a, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "v1"))
+    before = region_state(region_a)
+    v2 = Bundle.sample()
+    v2.people[0]["surname"] = "Иванова"
+    v2.people.append(person("S-3", 6, "Гаджиева", "Патимат", sex="Ж", birth_date="31.02.2012"))  # rejected
+    job = run_import(v2.write(tmp_path / "v2"), dry_run=True)
+    assert job.status == "succeeded", job.error
+    assert job.dry_run
+    assert counts(job, "people")["updated"] == 1
+    assert counts(job, "people")["rejected"] == 1
+    assert job.rejections.get().field == "birth_date"
+    assert region_state(region_a) == before
+
+
+def test_reimport_keeps_school_configuration_and_hand_given_roles(region_a, tmp_path):
+    path = Bundle.sample().write(tmp_path / "b")
+    run_import(path)
+    with tenant_context(region_a):
+        teacher = Person.objects.get(registry_id="T-1")
+        klass = SchoolClass.objects.get(name="5А")
+        klass.class_teacher, klass.shift = teacher, 2
+        klass.save()
+        teacher.user.roles = ["regional_admin", "teacher"]
+        teacher.user.save()
+    v2 = Bundle.sample()
+    v2.memberships = [m for m in v2.memberships if m["person_id"] != "T-1"]
+    run_import(v2.write(tmp_path / "v2"))
+    with tenant_context(region_a):
+        klass.refresh_from_db()
+        assert (klass.class_teacher_id, klass.shift) == (teacher.pk, 2)
+        teacher.user.refresh_from_db()
+        assert teacher.user.roles == ["regional_admin"]  # only the registry's role went
+        assert teacher.user.is_active  # a role is left
+
+
+def test_staff_without_another_role_gets_no_account(region_a, tmp_path):
+    b = Bundle.sample()
+    b.people.append(person("ST-1", 7, "Абдуллаева", "Марьям", sex="Ж", birth_date="01.01.1970"))
+    b.memberships.append(member("ST-1", OGRN_1, "staff"))
+    run_import(b.write(tmp_path / "b"))
+    with tenant_context(region_a):
+        assert Person.objects.get(registry_id="ST-1").user is None
+
+
+def test_person_matched_by_snils_adopts_the_registry_id(region_a, tmp_path):
+    b = Bundle.sample()
+    b.people[0]["person_id"] = ""
+    b.memberships[0].update(person_id="", snils=b.people[0]["snils"])
+    b.guardians[0].update(child_id="")
+    b.guardians[0]["child_snils"] = b.people[0]["snils"]
+    job = run_import(b.write(tmp_path / "v1"))
+    assert job.status == "succeeded", job.error
+    with tenant_context(region_a):
+        assert Person.objects.filter(registry_id__isnull=True).count() == 1
+    job = run_import(Bundle.sample().write(tmp_path / "v2"))
+    assert counts(job, "people")["updated"] == 1
+    assert counts(job, "people")["created"] == 0
+    with tenant_context(region_a):
+        assert Person.objects.filter(registry_id="S-1").count() == 1
+
+
+def test_bundle_of_another_region_is_refused(region_a, tmp_path):
+    job = run_import(Bundle(region="16", **{k: v for k, v in vars(Bundle.sample()).items() if k != "region"}).write(tmp_path / "b"))
+    assert job.status == "failed"
+    assert "16" in job.error and "05" in job.error
+    with tenant_context(region_a):
+        assert not Person.objects.exists()
+
+
+def test_two_regions_are_isolated(region_a, region_b, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "a"))
+    b = Bundle(region="16", schools=[school(OGRN_3, 3)], people=[person("X-1", 11, "Хабибуллин", "Ильдар")])
+    b.memberships = [member("X-1", OGRN_3, "teacher")]
+    job = run_import(b.write(tmp_path / "b"), region="16")
+    assert job.status == "succeeded", job.error
+    assert counts(job, "people")["deactivated"] == 0  # region 16's full import never sees 05's people
+    with tenant_context(region_a):
+        assert set(Person.objects.values_list("registry_id", flat=True)) == {"S-1", "S-2", "T-1", "A-1", "P-1"}
+        assert not User.objects.filter(roles__contains=["teacher"], first_name="Ильдар").exists()
+    with tenant_context(region_b):
+        assert list(Person.objects.values_list("registry_id", flat=True)) == ["X-1"]
+        assert School.objects.get().ogrn == OGRN_3
+
+
+def test_audit_event_is_written_only_when_applied(region_a, tmp_path):
+    path = Bundle.sample().write(tmp_path / "b")
+    with tenant_context(region_a):
+        audit_record(actor="test", action="noop", entity="x")
+    job = run_import(path, dry_run=True)
+    with tenant_context(region_a):
+        assert not AuditEvent.objects.filter(action="registry_import", entity_id=str(job.pk)).exists()
