@@ -67,6 +67,12 @@ class ImportJob(models.Model):
         return f"импорт #{self.pk} региона {self.region_code} ({self.status})"
 
     @property
+    def stage_label(self) -> str:
+        from tenants.imports.selectors import stage_label
+
+        return stage_label(self.stage)
+
+    @property
     def is_finished(self) -> bool:
         return self.status in (ImportStatus.SUCCEEDED, ImportStatus.FAILED, ImportStatus.INTERRUPTED)
 

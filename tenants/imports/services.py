@@ -103,9 +103,18 @@ def import_job_create(
 
 
 def import_job_enqueue(*, job: ImportJob) -> None:
+    """Queue the job once the transaction that created it commits. A broker that does not
+    answer fails the job with a message instead of the request."""
     from tenants.imports.tasks import run_import
 
-    transaction.on_commit(lambda: run_import.delay(job.pk))
+    def send() -> None:
+        try:
+            run_import.delay(job.pk)
+        except Exception as exc:  # kombu/redis raise their own connection errors
+            logger.error("import job %s not queued: %s", job.pk, type(exc).__name__)
+            _finish_failed(job, f"Очередь задач недоступна ({type(exc).__name__}): импорт не поставлен в очередь")
+
+    transaction.on_commit(send)
 
 
 # --- liveness ----------------------------------------------------------------------------------------
