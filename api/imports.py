@@ -118,7 +118,9 @@ class RegionImportListApi(APIView):
 class ImportJobDetailApi(APIView):
     permission_classes = [IsFederalOperator]
 
-    @extend_schema(operation_id="imports_retrieve", responses=ImportJobOutput, summary="Состояние, ход и итоги импорта")
+    @extend_schema(
+        operation_id="imports_retrieve", responses=ImportJobOutput, summary="Состояние, ход и итоги импорта"
+    )
     def get(self, request, pk: int):
         services.import_jobs_reap()
         return Response(ImportJobOutput(get_object_or_404(ImportJob, pk=pk)).data)
@@ -141,11 +143,15 @@ class ImportRejectionsCsvApi(APIView):
 
     @extend_schema(
         operation_id="imports_rejections_csv",
-        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="файл;строка;поле;причина")},
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="файл;строка;поле;причина")
+        },
         summary="Отклонённые строки (CSV, UTF-8 с BOM)",
     )
     def get(self, request, pk: int):
         job = get_object_or_404(ImportJob, pk=pk)
         response = StreamingHttpResponse(rejections_csv(job), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-{job.region_code}-rejections.csv"'
+        response["Content-Disposition"] = (
+            f'attachment; filename="import-{job.pk}-{job.region_code}-rejections.csv"'
+        )
         return response

@@ -16,6 +16,10 @@ urlpatterns = [
     path("regions/<str:code>/archive/", regions.RegionArchiveApi.as_view(), name="api-region-archive"),
     path("regions/<str:code>/imports/", imports.RegionImportListApi.as_view(), name="api-region-imports"),
     path("imports/<int:pk>/", imports.ImportJobDetailApi.as_view(), name="api-import"),
-    path("imports/<int:pk>/rejections.csv", imports.ImportRejectionsCsvApi.as_view(), name="api-import-rejections"),
+    path(
+        "imports/<int:pk>/rejections.csv",
+        imports.ImportRejectionsCsvApi.as_view(),
+        name="api-import-rejections",
+    ),
     path("federal-subjects/", regions.FederalSubjectListApi.as_view(), name="api-federal-subjects"),
 ]

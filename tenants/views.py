@@ -18,7 +18,10 @@ def console(request: HttpRequest) -> HttpResponse:
     import_jobs_reap()
     imports = import_last_jobs(region_codes=[r.code for r in regions if r.code])
     port = request.get_port()
-    rows = [{"region": r, "counts": counts.get(r.schema_name), "last_import": imports.get(r.code)} for r in regions]
+    rows = [
+        {"region": r, "counts": counts.get(r.schema_name), "last_import": imports.get(r.code)}
+        for r in regions
+    ]
     return render(
         request,
         "tenants/console.html",

@@ -15,7 +15,17 @@ from tenants.imports.models import ImportJob
 from tenants.imports.services import import_job_create, import_job_run
 
 SCHOOL_COLUMNS = ["ogrn", "inn", "kpp", "full_name", "short_name", "municipality", "address", "kind"]
-PEOPLE_COLUMNS = ["person_id", "snils", "surname", "name", "patronymic", "birth_date", "sex", "email", "phone"]
+PEOPLE_COLUMNS = [
+    "person_id",
+    "snils",
+    "surname",
+    "name",
+    "patronymic",
+    "birth_date",
+    "sex",
+    "email",
+    "phone",
+]
 MEMBERSHIP_COLUMNS = ["person_id", "snils", "school_ogrn", "role", "class", "date_from", "date_to"]
 GUARDIAN_COLUMNS = ["parent_id", "child_id", "relation"]
 
@@ -60,7 +70,15 @@ def person(pid: str, n: int, surname: str = "Алиев", name: str = "Русл�
 
 
 def member(pid: str, ogrn: str, role: str = "student", klass: str = "", **over: str) -> dict[str, str]:
-    row = {"person_id": pid, "snils": "", "school_ogrn": ogrn, "role": role, "class": klass, "date_from": "", "date_to": ""}
+    row = {
+        "person_id": pid,
+        "snils": "",
+        "school_ogrn": ogrn,
+        "role": role,
+        "class": klass,
+        "date_from": "",
+        "date_to": "",
+    }
     row.update(over)
     return row
 
@@ -84,7 +102,9 @@ class Bundle:
             people=[
                 person("S-1", 1, "Фёдорова", "Алёна", patronymic="Сергеевна", sex="Ж"),
                 person("S-2", 2, "Фёдоров", "Пётр", patronymic="Сергеевич"),
-                person("T-1", 3, "Семёнова", "Зарема", patronymic="Ильинична", sex="Ж", birth_date="01.02.1980"),
+                person(
+                    "T-1", 3, "Семёнова", "Зарема", patronymic="Ильинична", sex="Ж", birth_date="01.02.1980"
+                ),
                 person("A-1", 4, "Магомедов", "Шамиль", birth_date="1975-03-04"),
                 person("P-1", 5, "Фёдоров", "Сергей", patronymic="Петрович", birth_date="05.06.1985"),
             ],
@@ -113,11 +133,14 @@ class Bundle:
         directory.mkdir(parents=True, exist_ok=True)
         drop = drop_columns or {}
         files = {
-            "manifest.csv": (["key", "value"], [
-                {"key": "format", "value": "msh-registry-1"},
-                {"key": "region", "value": self.region},
-                {"key": "mode", "value": self.mode},
-            ]),
+            "manifest.csv": (
+                ["key", "value"],
+                [
+                    {"key": "format", "value": "msh-registry-1"},
+                    {"key": "region", "value": self.region},
+                    {"key": "mode", "value": self.mode},
+                ],
+            ),
             "schools.csv": (SCHOOL_COLUMNS, self.schools),
             "people.csv": (PEOPLE_COLUMNS, self.people),
             "memberships.csv": (MEMBERSHIP_COLUMNS, self.memberships),
@@ -137,9 +160,24 @@ class Bundle:
         return directory
 
 
-def run_import(path: Path, *, region: str = "05", dry_run: bool = False, mode: str | None = None, fmt: str = "bundle") -> ImportJob:
-    job = import_job_create(region_code=region, source=path, fmt=fmt, dry_run=dry_run, mode=mode, actor_label="test")
+def run_import(
+    path: Path, *, region: str = "05", dry_run: bool = False, mode: str | None = None, fmt: str = "bundle"
+) -> ImportJob:
+    job = import_job_create(
+        region_code=region, source=path, fmt=fmt, dry_run=dry_run, mode=mode, actor_label="test"
+    )
     return import_job_run(job_id=job.pk)
+
+
+def account(person):
+    """The person's platform account (the import gives one to everyone with a role)."""
+    assert person.user is not None, f"{person.registry_id} has no account"
+    return person.user
+
+
+def class_of(membership) -> str:
+    assert membership.school_class is not None
+    return membership.school_class.name
 
 
 def counts(job: ImportJob, entity: str) -> dict[str, int]:

@@ -35,7 +35,9 @@ def upload(client, code, data: bytes, **extra):
     )
 
 
-def test_operator_uploads_a_bundle_and_the_job_is_queued(operator_client, region_a, tmp_path, django_capture_on_commit_callbacks):
+def test_operator_uploads_a_bundle_and_the_job_is_queued(
+    operator_client, region_a, tmp_path, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = upload(operator_client, "05", zipped(tmp_path), dry_run="true")
     assert response.status_code == 202, response.content

@@ -10,7 +10,20 @@ from core.audit import audit_record
 from core.models import AuditEvent, User
 from regions.people.models import GuardianLink, Membership, Person
 from regions.schools.models import School, SchoolClass
-from tests.importing import OGRN_1, OGRN_2, OGRN_3, Bundle, counts, member, person, region_state, run_import, school
+from tests.importing import (
+    OGRN_1,
+    OGRN_2,
+    OGRN_3,
+    Bundle,
+    account,
+    class_of,
+    counts,
+    member,
+    person,
+    region_state,
+    run_import,
+    school,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,11 +47,11 @@ def test_first_import_creates_everything(region_a, tmp_path):
         assert GuardianLink.objects.get(child=alena).relation == "отец"
         # accounts: p<person id>, names from the person, registry roles, unusable password
         teacher = Person.objects.select_related("user").get(registry_id="T-1")
-        assert teacher.user.username == f"p{teacher.pk}"
-        assert (teacher.user.first_name, teacher.user.last_name) == ("Зарема", "Семёнова")
-        assert teacher.user.roles == ["teacher"]
-        assert not teacher.user.has_usable_password()
-        assert Person.objects.get(registry_id="A-1").user.roles == ["school_admin"]
+        assert account(teacher).username == f"p{teacher.pk}"
+        assert (account(teacher).first_name, account(teacher).last_name) == ("Зарема", "Семёнова")
+        assert account(teacher).roles == ["teacher"]
+        assert not account(teacher).has_usable_password()
+        assert account(Person.objects.get(registry_id="A-1")).roles == ["school_admin"]
         assert AuditEvent.objects.filter(action="registry_import", entity_id=str(job.pk)).exists()
 
 
@@ -46,10 +59,12 @@ def test_parent_with_children_in_two_schools_has_one_account(region_a, tmp_path)
     run_import(Bundle.sample().write(tmp_path / "b"))
     with tenant_context(region_a):
         parent = Person.objects.get(registry_id="P-1")
-        assert parent.user.roles == ["parent"]
+        assert account(parent).roles == ["parent"]
         assert User.objects.filter(username=f"p{parent.pk}").count() == 1
         schools = set(
-            Membership.objects.filter(person__guardian_links__parent=parent).values_list("school__ogrn", flat=True)
+            Membership.objects.filter(person__guardian_links__parent=parent).values_list(
+                "school__ogrn", flat=True
+            )
         )
         assert schools == {OGRN_1, OGRN_2}
 
@@ -70,7 +85,7 @@ def test_same_input_twice_changes_nothing(region_a, tmp_path):
 def test_changed_input_applies_the_difference(region_a, tmp_path):
     run_import(Bundle.sample().write(tmp_path / "v1"))
     with tenant_context(region_a):
-        teacher_user = Person.objects.get(registry_id="T-1").user
+        teacher_user = account(Person.objects.get(registry_id="T-1"))
     v2 = Bundle.sample()
     v2.people[1]["surname"] = "Семёнов"  # S-2 changed surname
     v2.people.append(person("S-3", 6, "Гаджиева", "Патимат", sex="Ж"))  # new person
@@ -79,21 +94,27 @@ def test_changed_input_applies_the_difference(region_a, tmp_path):
     v2.memberships = [m for m in v2.memberships if m["person_id"] != "T-1"]  # the teacher left
     job = run_import(v2.write(tmp_path / "v2"))
     assert job.status == "succeeded", job.error
-    assert counts(job, "people") == {"created": 1, "updated": 1, "deactivated": 0, "unchanged": 4, "rejected": 0}
+    assert counts(job, "people") == {
+        "created": 1,
+        "updated": 1,
+        "deactivated": 0,
+        "unchanged": 4,
+        "rejected": 0,
+    }
     assert counts(job, "memberships")["deactivated"] == 1
     assert counts(job, "memberships")["updated"] == 1
     assert counts(job, "classes")["created"] == 1
     assert counts(job, "classes")["deactivated"] == 1  # nobody is in 5А any more
     with tenant_context(region_a):
         assert Person.objects.get(registry_id="S-2").surname == "Семёнов"
-        assert Membership.objects.get(person__registry_id="S-1").school_class.name == "5Б"
+        assert class_of(Membership.objects.get(person__registry_id="S-1")) == "5Б"
         assert not SchoolClass.objects.get(name="5А").is_active
         left = Membership.objects.get(person__registry_id="T-1")
         assert not left.is_active  # kept, with its history
         teacher_user.refresh_from_db()
         assert teacher_user.roles == [] and not teacher_user.is_active
         assert Person.objects.get(registry_id="T-1").is_active  # still in the registry
-        assert Person.objects.get(registry_id="S-3").user.roles == ["student"]
+        assert account(Person.objects.get(registry_id="S-3")).roles == ["student"]
 
 
 def test_full_import_deactivates_what_is_absent_and_reactivates_what_returns(region_a, tmp_path):
@@ -112,10 +133,10 @@ def test_full_import_deactivates_what_is_absent_and_reactivates_what_returns(reg
         assert not gone.is_active and gone.deactivated_at is not None
         s2 = Person.objects.get(registry_id="S-2")
         assert not s2.is_active and s2.deactivated_at is not None
-        assert not s2.user.is_active
+        assert not account(s2).is_active
         assert not Membership.objects.get(person=s2).is_active
         # the parent still has a child in school 1
-        assert Person.objects.get(registry_id="P-1").user.roles == ["parent"]
+        assert account(Person.objects.get(registry_id="P-1")).roles == ["parent"]
 
     job = run_import(Bundle.sample().write(tmp_path / "v3"))
     assert counts(job, "schools")["updated"] == 1
@@ -123,13 +144,15 @@ def test_full_import_deactivates_what_is_absent_and_reactivates_what_returns(reg
     with tenant_context(region_a):
         back = Person.objects.get(registry_id="S-2")
         assert back.is_active and back.deactivated_at is None
-        assert back.user.is_active and back.user.roles == ["student"]
+        assert account(back).is_active and account(back).roles == ["student"]
         assert School.objects.get(ogrn=OGRN_2).is_active
 
 
 def test_delta_mode_deactivates_nothing(region_a, tmp_path):
     run_import(Bundle.sample().write(tmp_path / "v1"))
-    delta = Bundle(mode="delta", schools=[school(OGRN_3, 3)], people=[person("S-9", 9, "Иванова", "Мария", sex="Ж")])
+    delta = Bundle(
+        mode="delta", schools=[school(OGRN_3, 3)], people=[person("S-9", 9, "Иванова", "Мария", sex="Ж")]
+    )
     delta.memberships = [member("S-9", OGRN_3, "student", "1В"), member("S-2", OGRN_3, "student", "2А")]
     delta.guardians = [{"parent_id": "P-1", "child_id": "S-9", "relation": "отец"}]
     job = run_import(delta.write(tmp_path / "d"))
@@ -176,17 +199,17 @@ def test_reimport_keeps_school_configuration_and_hand_given_roles(region_a, tmp_
         klass = SchoolClass.objects.get(name="5А")
         klass.class_teacher, klass.shift = teacher, 2
         klass.save()
-        teacher.user.roles = ["regional_admin", "teacher"]
-        teacher.user.save()
+        account(teacher).roles = ["regional_admin", "teacher"]
+        account(teacher).save()
     v2 = Bundle.sample()
     v2.memberships = [m for m in v2.memberships if m["person_id"] != "T-1"]
     run_import(v2.write(tmp_path / "v2"))
     with tenant_context(region_a):
         klass.refresh_from_db()
         assert (klass.class_teacher_id, klass.shift) == (teacher.pk, 2)
-        teacher.user.refresh_from_db()
-        assert teacher.user.roles == ["regional_admin"]  # only the registry's role went
-        assert teacher.user.is_active  # a role is left
+        account(teacher).refresh_from_db()
+        assert account(teacher).roles == ["regional_admin"]  # only the registry's role went
+        assert account(teacher).is_active  # a role is left
 
 
 def test_staff_without_another_role_gets_no_account(region_a, tmp_path):
@@ -216,7 +239,11 @@ def test_person_matched_by_snils_adopts_the_registry_id(region_a, tmp_path):
 
 
 def test_bundle_of_another_region_is_refused(region_a, tmp_path):
-    job = run_import(Bundle(region="16", **{k: v for k, v in vars(Bundle.sample()).items() if k != "region"}).write(tmp_path / "b"))
+    job = run_import(
+        Bundle(region="16", **{k: v for k, v in vars(Bundle.sample()).items() if k != "region"}).write(
+            tmp_path / "b"
+        )
+    )
     assert job.status == "failed"
     assert "16" in job.error and "05" in job.error
     with tenant_context(region_a):
@@ -231,7 +258,13 @@ def test_two_regions_are_isolated(region_a, region_b, tmp_path):
     assert job.status == "succeeded", job.error
     assert counts(job, "people")["deactivated"] == 0  # region 16's full import never sees 05's people
     with tenant_context(region_a):
-        assert set(Person.objects.values_list("registry_id", flat=True)) == {"S-1", "S-2", "T-1", "A-1", "P-1"}
+        assert set(Person.objects.values_list("registry_id", flat=True)) == {
+            "S-1",
+            "S-2",
+            "T-1",
+            "A-1",
+            "P-1",
+        }
         assert not User.objects.filter(roles__contains=["teacher"], first_name="Ильдар").exists()
     with tenant_context(region_b):
         assert list(Person.objects.values_list("registry_id", flat=True)) == ["X-1"]

@@ -52,10 +52,7 @@ STAGING = {
     "st_rejection": "entity text, file text, line int, field text, reason text",
 }
 # Columns a record fills, in its field order.
-COPY_COLUMNS = {
-    name: ", ".join(c.split()[0] for c in spec.split(", "))
-    for name, spec in STAGING.items()
-}
+COPY_COLUMNS = {name: ", ".join(c.split()[0] for c in spec.split(", ")) for name, spec in STAGING.items()}
 # Derived staging tables (created by ``check`` and ``apply``).
 DERIVED = ("st_m", "st_g", "st_c", "st_new_acc", "st_roles", *(f"{t}_new" for t in STAGING))
 
@@ -80,7 +77,9 @@ def create_staging(cursor: Any) -> None:
         cursor.execute(f"CREATE TEMP TABLE {name} ({columns})")
 
 
-def _reject(cursor: Any, table: str, entity: str, where: str, field_sql: str, reason_sql: str, params=None) -> int:
+def _reject(
+    cursor: Any, table: str, entity: str, where: str, field_sql: str, reason_sql: str, params=None
+) -> int:
     """Move the rows of ``table`` matching ``where`` to ``st_rejection``."""
     cursor.execute(
         f"""
@@ -93,7 +92,9 @@ def _reject(cursor: Any, table: str, entity: str, where: str, field_sql: str, re
     return cursor.rowcount
 
 
-def _dedupe(cursor: Any, table: str, entity: str, key: str, field_sql: str, reason: str, order: str = "") -> int:
+def _dedupe(
+    cursor: Any, table: str, entity: str, key: str, field_sql: str, reason: str, order: str = ""
+) -> int:
     """Keep the first row of each ``key`` (by ``order``, then file and line), reject the others
     with ``reason`` followed by the kept row's line. Duplicates are rare: a hash aggregate finds
     the keys, and only their rows are ranked."""
@@ -168,11 +169,23 @@ def _replace(cursor: Any, table: str, select: str, params: dict | None = None) -
 
 
 def _check_people(cursor: Any, *, has_details: bool) -> None:
-    _dedupe(cursor, "st_person", "people", "registry_id", "'person_id'", "person_id повторяется: человек уже описан")
+    _dedupe(
+        cursor,
+        "st_person",
+        "people",
+        "registry_id",
+        "'person_id'",
+        "person_id повторяется: человек уже описан",
+    )
     _dedupe(cursor, "st_person", "people", "snils", "'snils'", "этот СНИЛС уже указан у другой записи")
     if has_details:
         _dedupe(
-            cursor, "st_person_detail", "people", "registry_id", "'sourcedId'", "демографические данные человека уже указаны"
+            cursor,
+            "st_person_detail",
+            "people",
+            "registry_id",
+            "'sourcedId'",
+            "демографические данные человека уже указаны",
         )
         _reject(
             cursor,
@@ -340,7 +353,11 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         f"'школа не найдена в schools.csv{where} (или её строка отклонена)'",
     )
     _reject(
-        cursor, "st_m", "memberships", "t.role = 'student' AND t.class_name IS NULL", "'class'",
+        cursor,
+        "st_m",
+        "memberships",
+        "t.role = 'student' AND t.class_name IS NULL",
+        "'class'",
         "'Класс: обязателен для ученика'",
     )
     # One row per person, school and role: the current one wins, then the latest start.
@@ -353,7 +370,6 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         "повтор: человек уже числится в этой школе с этой ролью",
         order=f"(date_to IS NULL OR date_to >= DATE '{today.isoformat()}') DESC, date_from DESC NULLS LAST",
     )
-
 
 
 def _check_guardians(cursor: Any, *, full: bool) -> None:
@@ -401,7 +417,11 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
         f"'ребёнок не найден в people.csv{where} (или его строка отклонена)'",
     )
     _reject(
-        cursor, "st_g", "guardian_links", "t.parent_pid = t.child_pid", "'child_id'",
+        cursor,
+        "st_g",
+        "guardian_links",
+        "t.parent_pid = t.child_pid",
+        "'child_id'",
         "'человек указан родителем самого себя'",
     )
     _dedupe(
@@ -412,7 +432,6 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
         "'child_id'",
         "повтор: эта связь родитель → ребёнок уже указана",
     )
-
 
 
 # --- 4. apply (region tables) --------------------------------------------------------------------
@@ -439,7 +458,7 @@ _USER_COLUMNS = (
     "sso_subject"
 )
 # Django's "unusable password" form: login is through the identity provider only.
-_UNUSABLE_PASSWORD = "'!' || md5(random()::text || clock_timestamp()::text)"
+_UNUSABLE_PASSWORD = "'!' || md5(random()::text || clock_timestamp()::text)"  # noqa: S105 - SQL, not a password
 
 _SCHOOL_COLUMNS = ("inn", "kpp", "full_name", "short_name", "municipality", "address", "kind")
 
@@ -467,7 +486,9 @@ def _apply_schools(cursor: Any, *, full: bool, counts: Counts) -> None:
     counts.add("schools", "created", cursor.rowcount)
     _refresh_stats(cursor, "schools_school", cursor.rowcount)
     total = _count(cursor, "SELECT count(*) FROM st_school")
-    counts.add("schools", "unchanged", total - counts.data["schools"]["created"] - counts.data["schools"]["updated"])
+    counts.add(
+        "schools", "unchanged", total - counts.data["schools"]["created"] - counts.data["schools"]["updated"]
+    )
     if full:
         cursor.execute(
             """
@@ -478,7 +499,9 @@ def _apply_schools(cursor: Any, *, full: bool, counts: Counts) -> None:
         counts.add("schools", "deactivated", cursor.rowcount)
 
 
-def _apply_people(cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts) -> None:
+def _apply_people(
+    cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts
+) -> None:
     # Keys are only ever set, never cleared: an export that omits a SNILS does not unlink it.
     target = {
         "registry_id": "COALESCE(s.registry_id, x.registry_id)",
@@ -547,7 +570,9 @@ def _apply_people(cursor: Any, *, full: bool, today: datetime.date, has_details:
     counts.add("people", "created", cursor.rowcount)
     _refresh_stats(cursor, "people_person", cursor.rowcount)
     total = _count(cursor, "SELECT count(*) FROM st_person")
-    counts.add("people", "unchanged", total - counts.data["people"]["created"] - counts.data["people"]["updated"])
+    counts.add(
+        "people", "unchanged", total - counts.data["people"]["created"] - counts.data["people"]["updated"]
+    )
     if full:
         cursor.execute(
             """
@@ -564,7 +589,9 @@ def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
         "FROM st_m WHERE class_name IS NOT NULL"
     )
     total = cursor.rowcount
-    _resolve_ids(cursor, "st_c", "schools_schoolclass", "cid", "x.school_id = t.school_id AND x.name = t.class_name")
+    _resolve_ids(
+        cursor, "st_c", "schools_schoolclass", "cid", "x.school_id = t.school_id AND x.name = t.class_name"
+    )
     # Only the registry's columns: the class teacher and the shift belong to the school.
     cursor.execute(
         """
@@ -586,7 +613,9 @@ def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
     )
     counts.add("classes", "created", cursor.rowcount)
     _refresh_stats(cursor, "schools_schoolclass", cursor.rowcount)
-    counts.add("classes", "unchanged", total - counts.data["classes"]["created"] - counts.data["classes"]["updated"])
+    counts.add(
+        "classes", "unchanged", total - counts.data["classes"]["created"] - counts.data["classes"]["updated"]
+    )
     if full:
         cursor.execute(
             """

@@ -103,7 +103,9 @@ class BundleAdapter:
         self.source = source = BundleSource(self.path)
         for name in ("manifest.csv", "schools.csv", "people.csv", "memberships.csv"):
             if not source.has(name):
-                raise BundleRefused(f"В пакете нет обязательного файла {name} (есть: {', '.join(source.names())})")
+                raise BundleRefused(
+                    f"В пакете нет обязательного файла {name} (есть: {', '.join(source.names())})"
+                )
         self._read_manifest(CsvFile(source, "manifest.csv", required=["key", "value"]))
         spec = {
             "schools.csv": dict(
@@ -206,7 +208,12 @@ class BundleAdapter:
         name, today = f.name, self.today
         pid, snils = Column(f, "person_id"), Column(f, "snils")
         surname, first, patronymic = Column(f, "surname"), Column(f, "name"), Column(f, "patronymic")
-        birth, sex, email, phone = Column(f, "birth_date"), Column(f, "sex"), Column(f, "email"), Column(f, "phone")
+        birth, sex, email, phone = (
+            Column(f, "birth_date"),
+            Column(f, "sex"),
+            Column(f, "email"),
+            Column(f, "phone"),
+        )
         for line, row in f.rows():
             field = "person_id"
             try:
@@ -245,7 +252,12 @@ class BundleAdapter:
     def _memberships(self) -> Iterator[MembershipRecord | Rejection]:
         f = self.files["memberships.csv"]
         name = f.name
-        pid, snils, ogrn, role = Column(f, "person_id"), Column(f, "snils"), Column(f, "school_ogrn"), Column(f, "role")
+        pid, snils, ogrn, role = (
+            Column(f, "person_id"),
+            Column(f, "snils"),
+            Column(f, "school_ogrn"),
+            Column(f, "role"),
+        )
         klass, dfrom, dto = Column(f, "class"), Column(f, "date_from"), Column(f, "date_to")
         for line, row in f.rows():
             field = "person_id"
@@ -263,9 +275,14 @@ class BundleAdapter:
                 v = role(row).strip().lower()
                 r_role = ROLES.get(v)
                 if r_role is None:
-                    raise ValueError(f"Роль: ожидается student, teacher, school_admin или staff, получено «{v[:30]}»")
+                    raise ValueError(
+                        f"Роль: ожидается student, teacher, school_admin или staff, получено «{v[:30]}»"
+                    )
                 field = "class"
                 v = klass(row)
+                parallel: int | None
+                letter: str | None
+                class_name: str | None
                 if r_role == "student":
                     if not v.strip():
                         raise ValueError("Класс: обязателен для ученика")
@@ -291,7 +308,11 @@ class BundleAdapter:
         f = self.files["guardians.csv"]
         name = f.name
         parent_id, parent_snils = Column(f, "parent_id"), Column(f, "parent_snils")
-        child_id, child_snils, relation = Column(f, "child_id"), Column(f, "child_snils"), Column(f, "relation")
+        child_id, child_snils, relation = (
+            Column(f, "child_id"),
+            Column(f, "child_snils"),
+            Column(f, "relation"),
+        )
         for line, row in f.rows():
             field = "parent_id"
             try:

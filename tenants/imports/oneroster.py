@@ -103,11 +103,15 @@ class OneRosterAdapter:
             props[key(row).strip().lower()] = value(row).strip()
         version = props.get("oneroster.version", "")
         if not version.startswith("1.2"):
-            raise BundleRefused(f"manifest.csv: версия OneRoster «{version}» не поддерживается, ожидается 1.2")
+            raise BundleRefused(
+                f"manifest.csv: версия OneRoster «{version}» не поддерживается, ожидается 1.2"
+            )
         for name in DATA_FILES:
             mode = props.get(f"file.{name.removesuffix('.csv').lower()}", "absent").lower()
             if mode not in ("bulk", "delta", "absent"):
-                raise BundleRefused(f"manifest.csv: file.{name.removesuffix('.csv')} = «{mode}», ожидается bulk, delta или absent")
+                raise BundleRefused(
+                    f"manifest.csv: file.{name.removesuffix('.csv')} = «{mode}», ожидается bulk, delta или absent"
+                )
             if mode != "absent":
                 if not source.has(name):
                     raise BundleRefused(f"manifest.csv объявляет {name} ({mode}), но в архиве его нет")
@@ -122,44 +126,98 @@ class OneRosterAdapter:
             "orgs.csv": dict(
                 required=["sourcedId", "name", "type"],
                 optional=[
-                    "status", "dateLastModified", "identifier", "parentSourcedId",
-                    "metadata.inn", "metadata.kpp", "metadata.shortName", "metadata.address", "metadata.kind",
+                    "status",
+                    "dateLastModified",
+                    "identifier",
+                    "parentSourcedId",
+                    "metadata.inn",
+                    "metadata.kpp",
+                    "metadata.shortName",
+                    "metadata.address",
+                    "metadata.kind",
                 ],
             ),
             "users.csv": dict(
                 required=["sourcedId", "givenName", "familyName"],
                 optional=[
-                    "status", "dateLastModified", "enabledUser", "username", "userIds", "middleName",
-                    "identifier", "email", "sms", "phone", "agentSourcedIds", "grades", "password",
-                    "userMasterIdentifier", "resourceSourcedIds", "preferredGivenName", "preferredMiddleName",
-                    "preferredFamilyName", "primaryOrgSourcedId", "pronouns", "orgSourcedIds", "role",
+                    "status",
+                    "dateLastModified",
+                    "enabledUser",
+                    "username",
+                    "userIds",
+                    "middleName",
+                    "identifier",
+                    "email",
+                    "sms",
+                    "phone",
+                    "agentSourcedIds",
+                    "grades",
+                    "password",
+                    "userMasterIdentifier",
+                    "resourceSourcedIds",
+                    "preferredGivenName",
+                    "preferredMiddleName",
+                    "preferredFamilyName",
+                    "primaryOrgSourcedId",
+                    "pronouns",
+                    "orgSourcedIds",
+                    "role",
                 ],
             ),
             "roles.csv": dict(
                 required=["userSourcedId", "role", "orgSourcedId"],
-                optional=["sourcedId", "status", "dateLastModified", "roleType", "beginDate", "endDate", "userProfileSourcedId"],
+                optional=[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "roleType",
+                    "beginDate",
+                    "endDate",
+                    "userProfileSourcedId",
+                ],
             ),
-            "demographics.csv": dict(required=["sourcedId"], optional=["status", "dateLastModified", "birthDate", "sex"]),
+            "demographics.csv": dict(
+                required=["sourcedId"], optional=["status", "dateLastModified", "birthDate", "sex"]
+            ),
             "classes.csv": dict(
                 required=["sourcedId", "title", "schoolSourcedId"],
                 optional=[
-                    "status", "dateLastModified", "grades", "courseSourcedId", "classCode", "classType",
-                    "location", "termSourcedIds", "subjects", "subjectCodes", "periods",
+                    "status",
+                    "dateLastModified",
+                    "grades",
+                    "courseSourcedId",
+                    "classCode",
+                    "classType",
+                    "location",
+                    "termSourcedIds",
+                    "subjects",
+                    "subjectCodes",
+                    "periods",
                 ],
             ),
             "enrollments.csv": dict(
                 required=["classSourcedId", "userSourcedId", "role"],
-                optional=["sourcedId", "status", "dateLastModified", "schoolSourcedId", "primary", "beginDate", "endDate"],
+                optional=[
+                    "sourcedId",
+                    "status",
+                    "dateLastModified",
+                    "schoolSourcedId",
+                    "primary",
+                    "beginDate",
+                    "endDate",
+                ],
             ),
         }
-        for name, mode in self.file_modes.items():
+        for name in self.file_modes:
             if name not in spec:
                 continue  # courses, academic sessions, user profiles: not the registry's (see docs)
             file = CsvFile(source, name, **spec[name])
             self.files[name] = file
             self.rows_total += file.rows_estimate
             if file.unknown_columns:
-                self.unknown_columns[name] = [c for c in file.unknown_columns if not c.startswith("metadata.")]
+                self.unknown_columns[name] = [
+                    c for c in file.unknown_columns if not c.startswith("metadata.")
+                ]
         if "roles.csv" not in self.files and "role" not in self.files["users.csv"].columns:
             raise BundleRefused("Нет roles.csv и в users.csv нет столбца role: не из чего взять роли людей")
         self.has_person_details = "demographics.csv" in self.files
@@ -168,7 +226,12 @@ class OneRosterAdapter:
 
     def _read_orgs(self) -> None:
         f = self.files["orgs.csv"]
-        sid, name, kind, ident = Column(f, "sourcedId"), Column(f, "name"), Column(f, "type"), Column(f, "identifier")
+        sid, name, kind, ident = (
+            Column(f, "sourcedId"),
+            Column(f, "name"),
+            Column(f, "type"),
+            Column(f, "identifier"),
+        )
         state = ""
         for _line, row in f.rows():
             t = kind(row).strip().lower()
@@ -196,7 +259,10 @@ class OneRosterAdapter:
         if f is None:
             return
         sid, title, school, ctype = (
-            Column(f, "sourcedId"), Column(f, "title"), Column(f, "schoolSourcedId"), Column(f, "classType")
+            Column(f, "sourcedId"),
+            Column(f, "title"),
+            Column(f, "schoolSourcedId"),
+            Column(f, "classType"),
         )
         for _line, row in f.rows():
             if ctype(row).strip().lower() != "homeroom":
@@ -230,11 +296,18 @@ class OneRosterAdapter:
         f = self.files["orgs.csv"]
         fname = f.name
         kind, ident, name, parent, status = (
-            Column(f, "type"), Column(f, "identifier"), Column(f, "name"), Column(f, "parentSourcedId"), Column(f, "status")
+            Column(f, "type"),
+            Column(f, "identifier"),
+            Column(f, "name"),
+            Column(f, "parentSourcedId"),
+            Column(f, "status"),
         )
         inn, kpp, short, address, skind = (
-            Column(f, "metadata.inn"), Column(f, "metadata.kpp"), Column(f, "metadata.shortName"),
-            Column(f, "metadata.address"), Column(f, "metadata.kind"),
+            Column(f, "metadata.inn"),
+            Column(f, "metadata.kpp"),
+            Column(f, "metadata.shortName"),
+            Column(f, "metadata.address"),
+            Column(f, "metadata.kind"),
         )
         for line, row in f.rows():
             if kind(row).strip().lower() != "school":
@@ -242,7 +315,9 @@ class OneRosterAdapter:
             field = "status"
             try:
                 if self._tobedeleted(status, row):
-                    raise ValueError("удаление школы через delta не поддерживается: школа пропадает только из полной (bulk) выгрузки")
+                    raise ValueError(
+                        "удаление школы через delta не поддерживается: школа пропадает только из полной (bulk) выгрузки"
+                    )
                 field = "identifier"
                 r_ogrn = normalize_ogrn(ident(row).strip())
                 field = "metadata.inn"
@@ -262,8 +337,12 @@ class OneRosterAdapter:
                 yield Rejection("schools", fname, line, field, str(exc))
                 continue
             parent_org = self.orgs.get(parent(row).strip())
-            municipality = parent_org[1][:300] if parent_org and parent_org[0] in ("district", "local") else ""
-            yield SchoolRecord(fname, line, r_ogrn, r_inn, r_kpp, r_full, r_short, municipality, r_addr, r_kind)
+            municipality = (
+                parent_org[1][:300] if parent_org and parent_org[0] in ("district", "local") else ""
+            )
+            yield SchoolRecord(
+                fname, line, r_ogrn, r_inn, r_kpp, r_full, r_short, municipality, r_addr, r_kind
+            )
 
     def _school_ogrn(self, sourced_id: str) -> str:
         org = self.orgs.get(sourced_id.strip())
@@ -277,11 +356,18 @@ class OneRosterAdapter:
         f = self.files["users.csv"]
         fname = f.name
         sid, ids, given, family, middle = (
-            Column(f, "sourcedId"), Column(f, "userIds"), Column(f, "givenName"), Column(f, "familyName"),
+            Column(f, "sourcedId"),
+            Column(f, "userIds"),
+            Column(f, "givenName"),
+            Column(f, "familyName"),
             Column(f, "middleName"),
         )
         email, phone, sms, agents, status = (
-            Column(f, "email"), Column(f, "phone"), Column(f, "sms"), Column(f, "agentSourcedIds"), Column(f, "status")
+            Column(f, "email"),
+            Column(f, "phone"),
+            Column(f, "sms"),
+            Column(f, "agentSourcedIds"),
+            Column(f, "status"),
         )
         role, orgs = Column(f, "role"), Column(f, "orgSourcedIds")
         legacy_roles = "roles.csv" not in self.files
@@ -290,7 +376,9 @@ class OneRosterAdapter:
             try:
                 if self._tobedeleted(status, row):
                     field = "status"
-                    raise ValueError("удаление человека через delta не поддерживается: человек пропадает только из полной (bulk) выгрузки")
+                    raise ValueError(
+                        "удаление человека через delta не поддерживается: человек пропадает только из полной (bulk) выгрузки"
+                    )
                 r_pid = registry_id(sid(row))
                 if r_pid is None:
                     raise ValueError("пустой sourcedId")
@@ -315,13 +403,17 @@ class OneRosterAdapter:
             except ValueError as exc:
                 yield Rejection("people", fname, line, field, str(exc))
                 continue
-            yield PersonRecord(fname, line, r_pid, r_snils, r_surname, r_name, r_patronymic, None, "", r_email, r_phone)
+            yield PersonRecord(
+                fname, line, r_pid, r_snils, r_surname, r_name, r_patronymic, None, "", r_email, r_phone
+            )
             for agent in agents(row).split(","):
                 agent = agent.strip()
                 if agent:
                     yield AgentRecord(fname, line, r_pid, agent)
             if legacy_roles:
-                yield from self._membership_rows(fname, line, r_pid, role(row), orgs(row).split(","), None, None, "role")
+                yield from self._membership_rows(
+                    fname, line, r_pid, role(row), orgs(row).split(","), None, None, "role"
+                )
 
     def _membership_rows(
         self, fname, line, pid, role_value, org_ids, begin, end, role_field
@@ -333,7 +425,10 @@ class OneRosterAdapter:
         role = MEMBERSHIP_ROLES.get(v)
         if role is None:
             yield Rejection(
-                "memberships", fname, line, role_field,
+                "memberships",
+                fname,
+                line,
+                role_field,
                 f"роль «{role_value.strip()[:30]}» не переносится из реестра (роли районного и системного "
                 "администратора назначаются на платформе)",
             )
@@ -352,8 +447,12 @@ class OneRosterAdapter:
         f = self.files["roles.csv"]
         fname = f.name
         user, role, org, begin, end, status = (
-            Column(f, "userSourcedId"), Column(f, "role"), Column(f, "orgSourcedId"), Column(f, "beginDate"),
-            Column(f, "endDate"), Column(f, "status"),
+            Column(f, "userSourcedId"),
+            Column(f, "role"),
+            Column(f, "orgSourcedId"),
+            Column(f, "beginDate"),
+            Column(f, "endDate"),
+            Column(f, "status"),
         )
         yesterday = self.today - datetime.timedelta(days=1)
         for line, row in f.rows():
@@ -376,7 +475,9 @@ class OneRosterAdapter:
                 r_end = yesterday
                 if r_begin and r_begin > r_end:
                     r_begin = r_end
-            yield from self._membership_rows(fname, line, r_pid, role(row), [org(row)], r_begin, r_end, "role")
+            yield from self._membership_rows(
+                fname, line, r_pid, role(row), [org(row)], r_begin, r_end, "role"
+            )
 
     def _demographics(self) -> Iterator[PersonDetailRecord | Rejection]:
         f = self.files["demographics.csv"]
@@ -404,7 +505,12 @@ class OneRosterAdapter:
     def _enrollments(self) -> Iterator[ClassAssignmentRecord | Rejection]:
         f = self.files["enrollments.csv"]
         fname = f.name
-        klass, user, role, status = Column(f, "classSourcedId"), Column(f, "userSourcedId"), Column(f, "role"), Column(f, "status")
+        klass, user, role, status = (
+            Column(f, "classSourcedId"),
+            Column(f, "userSourcedId"),
+            Column(f, "role"),
+            Column(f, "status"),
+        )
         for line, row in f.rows():
             # Teachers' enrollments (and the primary teacher of a homeroom) are the school's
             # configuration — teacher load, class teacher — not the registry's.

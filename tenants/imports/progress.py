@@ -43,16 +43,17 @@ STAGE_LABELS = {
 }
 
 
-def conninfo() -> dict[str, str]:
+def conninfo() -> str:
+    """The Django connection's database as a libpq connection string."""
     s = connection.settings_dict
-    params = {"dbname": str(s["NAME"]), "user": str(s["USER"] or "postgres")}
-    if s.get("PASSWORD"):
-        params["password"] = str(s["PASSWORD"])
-    if s.get("HOST"):
-        params["host"] = str(s["HOST"])
-    if s.get("PORT"):
-        params["port"] = str(s["PORT"])
-    return params
+    params = {
+        "dbname": s["NAME"],
+        "user": s["USER"] or "postgres",
+        "password": s.get("PASSWORD"),
+        "host": s.get("HOST"),
+        "port": s.get("PORT"),
+    }
+    return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items() if v})
 
 
 class ProgressWriter:
@@ -70,7 +71,7 @@ class ProgressWriter:
         # seconds per stage, for the operator's log and the benchmark
         self.timings: dict[str, float] = {}
         self._stage_started = time.monotonic()
-        self._conn = psycopg.connect(**conninfo(), autocommit=True, application_name=f"msh-import-{job_id}")
+        self._conn = psycopg.connect(conninfo(), autocommit=True, application_name=f"msh-import-{job_id}")
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._written: tuple[str, int, int] | None = None

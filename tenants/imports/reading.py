@@ -90,7 +90,9 @@ def _scan(source: BundleSource, name: str, encoding: str) -> int | None:
     with source.open(name) as raw:
         while chunk := raw.read(_CHUNK):
             if b"\x00" in chunk:
-                raise BundleRefused(f"{name}: двоичный файл (нулевые байты) — ожидается CSV в UTF-8 или Windows-1251")
+                raise BundleRefused(
+                    f"{name}: двоичный файл (нулевые байты) — ожидается CSV в UTF-8 или Windows-1251"
+                )
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:
@@ -210,4 +212,6 @@ class CsvFile:
             except UnicodeDecodeError as exc:  # the file changed since it was scanned
                 raise BundleRefused(f"{self.name}: не удалось прочитать в кодировке {self.encoding}") from exc
             except csv.Error as exc:
-                raise BundleRefused(f"{self.name}, строка {reader.line_num}: ошибка формата CSV ({exc})") from exc
+                raise BundleRefused(
+                    f"{self.name}, строка {reader.line_num}: ошибка формата CSV ({exc})"
+                ) from exc

@@ -38,7 +38,9 @@ def import_job_list(*, region_code: str | None = None) -> QuerySet[ImportJob]:
 
 def import_last_jobs(*, region_codes: list[str]) -> dict[str, ImportJob]:
     """The latest job of each region, in one query."""
-    jobs = ImportJob.objects.filter(region_code__in=region_codes).order_by("region_code", "-created_at", "-id")
+    jobs = ImportJob.objects.filter(region_code__in=region_codes).order_by(
+        "region_code", "-created_at", "-id"
+    )
     return {job.region_code: job for job in jobs.distinct("region_code")}
 
 

@@ -112,7 +112,9 @@ def import_job_enqueue(*, job: ImportJob) -> None:
             run_import.delay(job.pk)
         except Exception as exc:  # kombu/redis raise their own connection errors
             logger.error("import job %s not queued: %s", job.pk, type(exc).__name__)
-            _finish_failed(job, f"Очередь задач недоступна ({type(exc).__name__}): импорт не поставлен в очередь")
+            _finish_failed(
+                job, f"Очередь задач недоступна ({type(exc).__name__}): импорт не поставлен в очередь"
+            )
 
     transaction.on_commit(send)
 
@@ -178,7 +180,10 @@ def import_job_run(*, job_id: int, on_progress: Callable[[str, int, int], None] 
     try:
         with tenant_context(region):
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s, %s), pg_backend_pid()", [IMPORT_LOCK_CLASS, int(region.code)])
+                cursor.execute(
+                    "SELECT pg_try_advisory_lock(%s, %s), pg_backend_pid()",
+                    [IMPORT_LOCK_CLASS, int(region.code)],
+                )
                 locked, pid = cursor.fetchone()
             if not locked:
                 other = (
@@ -227,7 +232,9 @@ def import_job_run(*, job_id: int, on_progress: Callable[[str, int, int], None] 
 
 
 def _finish_failed(job: ImportJob, message: str) -> None:
-    ImportJob.objects.filter(pk=job.pk).update(status=ImportStatus.FAILED, error=message, finished_at=timezone.now())
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportStatus.FAILED, error=message, finished_at=timezone.now()
+    )
     job.refresh_from_db()
 
 
@@ -253,7 +260,11 @@ def _run(job: ImportJob, region: Region, progress: ProgressWriter) -> None:
             apply.check(cursor, full=full, today=today, has_details=adapter.has_person_details)
             savepoint = transaction.savepoint()
             apply.apply(
-                cursor, full=full, today=today, has_details=adapter.has_person_details, counts=counts,
+                cursor,
+                full=full,
+                today=today,
+                has_details=adapter.has_person_details,
+                counts=counts,
                 stage=progress.enter,
             )
             if job.dry_run:

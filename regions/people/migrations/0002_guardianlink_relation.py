@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('people', '0001_initial'),
+        ("people", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='guardianlink',
-            name='relation',
-            field=models.CharField(blank=True, max_length=40, verbose_name='Кем приходится'),
+            model_name="guardianlink",
+            name="relation",
+            field=models.CharField(blank=True, max_length=40, verbose_name="Кем приходится"),
         ),
     ]

@@ -53,7 +53,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         show = not options["no_progress"] and sys.stderr.isatty()
         bar = _Bar(job.pk) if show else None
-        self.stdout.write(f"Задание импорта #{job.pk}, регион {job.region_code}{' (пробный запуск)' if job.dry_run else ''}")
+        self.stdout.write(
+            f"Задание импорта #{job.pk}, регион {job.region_code}{' (пробный запуск)' if job.dry_run else ''}"
+        )
         try:
             if options["sync"]:
                 job = services.import_job_run(job_id=job.pk, on_progress=bar.update if bar else None)
@@ -85,7 +87,9 @@ class Command(BaseCommand):
             if job.is_finished:
                 return job
             if job.status == ImportStatus.QUEUED and not warned and time.monotonic() - started > 30:
-                self.stderr.write("Задание всё ещё в очереди: запущен ли воркер Celery (make run / celery -A config worker)?")
+                self.stderr.write(
+                    "Задание всё ещё в очереди: запущен ли воркер Celery (make run / celery -A config worker)?"
+                )
                 warned = True
             time.sleep(POLL_SECONDS)
 
