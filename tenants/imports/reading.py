@@ -192,9 +192,16 @@ class CsvFile:
     def index(self, column: str) -> int | None:
         return self.columns.get(column.lower())
 
+    def position(self, column: str) -> int:
+        """Where ``column`` is in a row from :meth:`rows`; a column the file lacks points at the
+        empty field every row ends with, so the hot loops index rows without a check."""
+        return self.columns.get(column.lower(), self.width)
+
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line, fields), fields padded to the header's width. Empty lines are skipped."""
+        """(line, fields): fields padded to the header's width plus one empty field (see
+        :meth:`position`). Empty lines are skipped."""
         width = self.width
+        pad = [""]
         with self._text() as text:
             reader = csv.reader(text, delimiter=self.delimiter, strict=False)
             try:
@@ -208,6 +215,7 @@ class CsvFile:
                         if n == 0 or (n == 1 and not row[0].strip()):
                             continue
                         row.extend([""] * (width - n))
+                    row += pad
                     yield line, row
             except UnicodeDecodeError as exc:  # the file changed since it was scanned
                 raise BundleRefused(f"{self.name}: не удалось прочитать в кодировке {self.encoding}") from exc
