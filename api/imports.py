@@ -50,6 +50,7 @@ class ImportJobOutput(serializers.ModelSerializer):
             "heartbeat_at",
             "finished_at",
             "rejections_url",
+            "same_as",
         ]
 
     def get_stage_label(self, job: ImportJob) -> str:
@@ -73,6 +74,9 @@ class RegionImportListApi(APIView):
         dry_run = serializers.BooleanField(default=False)
         mode = serializers.ChoiceField(
             choices=ImportMode.choices, required=False, help_text="заменить режим из манифеста"
+        )
+        full_compare = serializers.BooleanField(
+            default=False, help_text="сравнить все строки, даже если файлы и регион не менялись с прошлого импорта"
         )
 
     Input = ImportCreateInput
@@ -108,6 +112,7 @@ class RegionImportListApi(APIView):
             fmt=data.validated_data["format"],
             dry_run=data.validated_data["dry_run"],
             mode=data.validated_data.get("mode"),
+            full_compare=data.validated_data["full_compare"],
             actor_label=request.user.get_username(),
         )
         services.import_job_enqueue(job=job)

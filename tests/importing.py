@@ -161,10 +161,22 @@ class Bundle:
 
 
 def run_import(
-    path: Path, *, region: str = "05", dry_run: bool = False, mode: str | None = None, fmt: str = "bundle"
+    path: Path,
+    *,
+    region: str = "05",
+    dry_run: bool = False,
+    mode: str | None = None,
+    fmt: str = "bundle",
+    full_compare: bool = False,
 ) -> ImportJob:
     job = import_job_create(
-        region_code=region, source=path, fmt=fmt, dry_run=dry_run, mode=mode, actor_label="test"
+        region_code=region,
+        source=path,
+        fmt=fmt,
+        dry_run=dry_run,
+        mode=mode,
+        full_compare=full_compare,
+        actor_label="test",
     )
     return import_job_run(job_id=job.pk)
 

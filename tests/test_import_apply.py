@@ -69,17 +69,53 @@ def test_parent_with_children_in_two_schools_has_one_account(region_a, tmp_path)
         assert schools == {OGRN_1, OGRN_2}
 
 
-def test_same_input_twice_changes_nothing(region_a, tmp_path):
-    path = Bundle.sample().write(tmp_path / "b")
-    run_import(path)
+@pytest.mark.parametrize("full_compare", [True, False], ids=["row-by-row", "known-unchanged"])
+def test_same_input_twice_changes_nothing(region_a, tmp_path, full_compare):
+    b = Bundle.sample()
+    b.people.append(person("X-1", 20, "Smith", "John"))  # one rejection, repeated in the report
+    path = b.write(tmp_path / "b")
+    first = run_import(path)
     before = region_state(region_a)
-    job = run_import(path)
+    job = run_import(path, full_compare=full_compare)
     assert job.status == "succeeded"
     for entity, c in job.counts.items():
         assert c["created"] == c["updated"] == c["deactivated"] == 0, entity
     assert counts(job, "people")["unchanged"] == 5
+    assert counts(job, "people")["rejected"] == 1
     assert counts(job, "accounts")["unchanged"] == 5
+    assert counts(job, "memberships")["unchanged"] == 4
+    assert list(job.rejections.values_list("file", "line", "field")) == [("people.csv", 7, "surname")]
     assert region_state(region_a) == before  # updated_at and every other column untouched
+    assert job.same_as_id == (None if full_compare else first.pk)
+
+
+def test_a_region_changed_since_the_last_import_is_compared_row_by_row(region_a, tmp_path):
+    path = Bundle.sample().write(tmp_path / "b")
+    run_import(path)
+    with tenant_context(region_a):
+        Person.objects.filter(registry_id="S-1").update(surname="Исправленная")  # by hand
+    job = run_import(path)
+    assert job.same_as_id is None
+    assert counts(job, "people")["updated"] == 1
+    with tenant_context(region_a):
+        assert Person.objects.get(registry_id="S-1").surname == "Фёдорова"  # the registry's again
+
+
+def test_an_import_on_another_day_is_compared_row_by_row(region_a, tmp_path):
+    path = Bundle.sample().write(tmp_path / "b")
+    first = run_import(path)
+    first.local_date = first.local_date.replace(year=first.local_date.year - 1)  # dates decide "current"
+    first.save()
+    assert run_import(path).same_as_id is None
+
+
+def test_a_changed_file_is_compared_row_by_row(region_a, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "v1"))
+    v2 = Bundle.sample()
+    v2.people[0]["email"] = "alena@mail.ru"
+    job = run_import(v2.write(tmp_path / "v2"))
+    assert job.same_as_id is None
+    assert counts(job, "people")["updated"] == 1
 
 
 def test_changed_input_applies_the_difference(region_a, tmp_path):

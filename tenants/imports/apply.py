@@ -788,6 +788,43 @@ def _apply_accounts(cursor: Any, *, counts: Counts) -> None:
     counts.add("accounts", "unchanged", examined - counts.data["accounts"]["created"] - changed)
 
 
+# What an import reads and writes in a region, as hashed rows. Whole rows where every column is
+# the registry's or the import's; for classes and accounts only the import's columns (the school
+# configures class teachers, a login updates last_login: neither makes an import necessary).
+_FINGERPRINT = {
+    "schools_school": "t",
+    "schools_schoolclass": "ROW(t.id, t.school_id, t.name, t.parallel, t.letter, t.is_active)",
+    "people_person": "t",
+    "people_membership": "t",
+    "people_guardianlink": "t",
+    "core_user": "ROW(t.id, t.username, t.roles, t.is_active, t.first_name, t.last_name)",
+}
+
+
+def region_fingerprint(cursor: Any) -> str:
+    """A digest of the region's registry tables: the number of rows and the sum of 64-bit hashes
+    of their rows, per table. Any insert, update or delete of these columns changes it."""
+    import hashlib
+
+    parts = [
+        f"(SELECT count(*) || ':' || COALESCE(sum(hashtextextended({row}::text, 0)), 0) FROM {table} t)"
+        for table, row in _FINGERPRINT.items()
+    ]
+    cursor.execute(f"SELECT concat_ws(';', {', '.join(parts)})")  # noqa: S608 - constants of this module
+    return hashlib.sha256(cursor.fetchone()[0].encode()).hexdigest()
+
+
+def copy_rejections(cursor: Any, *, job_id: int, from_job_id: int) -> None:
+    cursor.execute(
+        """
+        INSERT INTO public.imports_importrejection (job_id, entity, file, line, field, reason)
+        SELECT %s, entity, file, line, field, reason FROM public.imports_importrejection
+         WHERE job_id = %s ORDER BY id
+        """,
+        [job_id, from_job_id],
+    )
+
+
 def audit(cursor: Any, *, job_id: int, actor_label: str, counts: Counts, mode: str) -> None:
     """One audit event in the region per applied import: the job is the detailed record."""
     import json

@@ -24,8 +24,9 @@ from core.validators import (
     parse_class_name,
     parse_date,
 )
-from tenants.imports.reading import BundleRefused, BundleSource, CsvFile
+from tenants.imports.reading import BundleRefused, BundleSource, CsvFile, input_digest
 from tenants.imports.records import (
+    RULES_VERSION,
     GuardianRecord,
     MembershipRecord,
     PersonRecord,
@@ -95,6 +96,7 @@ class BundleAdapter:
         self.rows_total = 0
         self.unknown_columns: dict[str, list[str]] = {}
         self.has_person_details = True  # birth date and sex are columns of people.csv
+        self.input_digest = ""
         self.source: BundleSource | None = None
         self.files: dict[str, CsvFile] = {}
 
@@ -106,7 +108,8 @@ class BundleAdapter:
                 raise BundleRefused(
                     f"В пакете нет обязательного файла {name} (есть: {', '.join(source.names())})"
                 )
-        self._read_manifest(CsvFile(source, "manifest.csv", required=["key", "value"]))
+        manifest = CsvFile(source, "manifest.csv", required=["key", "value"])
+        self._read_manifest(manifest)
         spec = {
             "schools.csv": dict(
                 required=["ogrn", "inn", "full_name", "short_name"],
@@ -136,6 +139,7 @@ class BundleAdapter:
             self.rows_total += file.rows_estimate
             if file.unknown_columns:
                 self.unknown_columns[name] = file.unknown_columns
+        self.input_digest = input_digest([manifest, *self.files.values()], version=f"bundle/{RULES_VERSION}")
 
     def _read_manifest(self, file: CsvFile) -> None:
         values: dict[str, str] = {}

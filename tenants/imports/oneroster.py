@@ -29,8 +29,9 @@ from core.validators import (
     parse_date,
 )
 from tenants.imports.bundle import Column, _text, registry_id
-from tenants.imports.reading import BundleRefused, BundleSource, CsvFile
+from tenants.imports.reading import BundleRefused, BundleSource, CsvFile, input_digest
 from tenants.imports.records import (
+    RULES_VERSION,
     AgentRecord,
     ClassAssignmentRecord,
     MembershipRecord,
@@ -86,6 +87,7 @@ class OneRosterAdapter:
         self.rows_total = 0
         self.unknown_columns: dict[str, list[str]] = {}
         self.has_person_details = False
+        self.input_digest = ""
         self.source: BundleSource | None = None
         self.files: dict[str, CsvFile] = {}
         self.file_modes: dict[str, str] = {}
@@ -221,6 +223,7 @@ class OneRosterAdapter:
         if "roles.csv" not in self.files and "role" not in self.files["users.csv"].columns:
             raise BundleRefused("Нет roles.csv и в users.csv нет столбца role: не из чего взять роли людей")
         self.has_person_details = "demographics.csv" in self.files
+        self.input_digest = input_digest([manifest, *self.files.values()], version=f"oneroster/{RULES_VERSION}")
         self._read_orgs()
         self._read_homerooms()
 

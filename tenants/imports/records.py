@@ -13,6 +13,11 @@ from collections.abc import Iterator
 from typing import NamedTuple, Protocol
 
 
+# Part of every input digest: bump it when validation or apply rules change, so that an input
+# imported under the old rules is compared row by row again (see services._unchanged_since).
+RULES_VERSION = "1"
+
+
 class SchoolRecord(NamedTuple):
     file: str
     line: int
@@ -160,6 +165,8 @@ class RegistryAdapter(Protocol):
     unknown_columns: dict[str, list[str]]
     # False when birth dates and sex are not in the input at all: stored ones then stay.
     has_person_details: bool
+    # SHA-256 of every file read and of RULES_VERSION, set by open()
+    input_digest: str
 
     def open(self) -> None: ...
 

@@ -35,6 +35,11 @@ class Command(BaseCommand):
             help="заменить режим из манифеста (full — деактивировать отсутствующих; delta — нет)",
         )
         parser.add_argument("--dry-run", action="store_true", help="показать, что изменится, ничего не меняя")
+        parser.add_argument(
+            "--full-compare",
+            action="store_true",
+            help="сравнить все строки, даже если файлы и данные региона не менялись с прошлого импорта",
+        )
         parser.add_argument("--sync", action="store_true", help="выполнить в этом процессе, без Celery")
         parser.add_argument("--no-progress", action="store_true", help="без индикатора выполнения")
         parser.add_argument("--rejections", metavar="FILE", help="записать отклонённые строки в CSV-файл")
@@ -47,6 +52,7 @@ class Command(BaseCommand):
                 fmt=options["format"],
                 dry_run=options["dry_run"],
                 mode=options["mode"],
+                full_compare=options["full_compare"],
                 actor_label="cli",
             )
         except RegionError as exc:
@@ -107,6 +113,11 @@ class Command(BaseCommand):
         if job.unknown_columns:
             for name, columns in job.unknown_columns.items():
                 w(f"Неизвестные столбцы {name} (пропущены): {', '.join(columns)}")
+        if job.same_as_id:
+            w(
+                f"Файлы и данные региона не менялись после задания #{job.same_as_id}: "
+                "результат известен без сравнения строк (--full-compare, чтобы сравнить)."
+            )
         if not changed_anything(job):
             w("Изменений нет: данные региона уже совпадают с реестром.")
         shown = list(job.rejections.order_by("file", "line")[:20])
