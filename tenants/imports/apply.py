@@ -788,27 +788,27 @@ def _apply_accounts(cursor: Any, *, counts: Counts) -> None:
     counts.add("accounts", "unchanged", examined - counts.data["accounts"]["created"] - changed)
 
 
-# What an import reads and writes in a region, as hashed rows. Whole rows where every column is
-# the registry's or the import's; for classes and accounts only the import's columns (the school
-# configures class teachers, a login updates last_login: neither makes an import necessary).
+# What an import reads and writes in a region. Tables only the registry writes: the number of
+# rows and the sum of their row versions' transaction ids (xmin) — any insert, update or delete
+# changes it, and it costs no hashing. Classes and accounts are also written by others for their
+# own columns (class teacher, last login), which must not make an import necessary: there, a
+# hash of the import's columns only.
 _FINGERPRINT = {
-    "schools_school": "t",
-    "schools_schoolclass": "ROW(t.id, t.school_id, t.name, t.parallel, t.letter, t.is_active)",
-    "people_person": "t",
-    "people_membership": "t",
-    "people_guardianlink": "t",
-    "core_user": "ROW(t.id, t.username, t.roles, t.is_active, t.first_name, t.last_name)",
+    "schools_school": "t.xmin::text::bigint",
+    "people_person": "t.xmin::text::bigint",
+    "people_membership": "t.xmin::text::bigint",
+    "people_guardianlink": "t.xmin::text::bigint",
+    "schools_schoolclass": "hashtextextended(ROW(t.id, t.school_id, t.name, t.parallel, t.letter, t.is_active)::text, 0)",
+    "core_user": "hashtextextended(ROW(t.id, t.username, t.roles, t.is_active, t.first_name, t.last_name)::text, 0)",
 }
 
 
 def region_fingerprint(cursor: Any) -> str:
-    """A digest of the region's registry tables: the number of rows and the sum of 64-bit hashes
-    of their rows, per table. Any insert, update or delete of these columns changes it."""
+    """A digest of the region's registry tables as they are now (see ``_FINGERPRINT``)."""
     import hashlib
 
     parts = [
-        f"(SELECT count(*) || ':' || COALESCE(sum(hashtextextended({row}::text, 0)), 0) FROM {table} t)"
-        for table, row in _FINGERPRINT.items()
+        f"(SELECT count(*) || ':' || COALESCE(sum({value}), 0) FROM {table} t)" for table, value in _FINGERPRINT.items()
     ]
     cursor.execute(f"SELECT concat_ws(';', {', '.join(parts)})")  # noqa: S608 - constants of this module
     return hashlib.sha256(cursor.fetchone()[0].encode()).hexdigest()
