@@ -76,7 +76,8 @@ class RegionImportListApi(APIView):
             choices=ImportMode.choices, required=False, help_text="заменить режим из манифеста"
         )
         full_compare = serializers.BooleanField(
-            default=False, help_text="сравнить все строки, даже если файлы и регион не менялись с прошлого импорта"
+            default=False,
+            help_text="сравнить все строки, даже если файлы и регион не менялись с прошлого импорта",
         )
 
     Input = ImportCreateInput

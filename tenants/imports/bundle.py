@@ -213,7 +213,17 @@ class BundleAdapter:
         name, today = f.name, self.today
         i_pid, i_snils, i_surname, i_name, i_patronymic, i_birth, i_sex, i_email, i_phone = (
             f.position(c)
-            for c in ("person_id", "snils", "surname", "name", "patronymic", "birth_date", "sex", "email", "phone")
+            for c in (
+                "person_id",
+                "snils",
+                "surname",
+                "name",
+                "patronymic",
+                "birth_date",
+                "sex",
+                "email",
+                "phone",
+            )
         )
         for line, row in f.rows():
             field = "person_id"
@@ -235,7 +245,9 @@ class BundleAdapter:
                 r_patronymic = normalize_person_name(v, "Отчество") if v and not v.isspace() else ""
                 field = "birth_date"
                 v = row[i_birth]
-                r_birth = check_birth_date(parse_date(v, "Дата рождения"), today) if v and not v.isspace() else None
+                r_birth = (
+                    check_birth_date(parse_date(v, "Дата рождения"), today) if v and not v.isspace() else None
+                )
                 field = "sex"
                 r_sex = normalize_sex(row[i_sex])
                 field = "email"
@@ -255,7 +267,8 @@ class BundleAdapter:
         f = self.files["memberships.csv"]
         name = f.name
         i_pid, i_snils, i_ogrn, i_role, i_class, i_from, i_to = (
-            f.position(c) for c in ("person_id", "snils", "school_ogrn", "role", "class", "date_from", "date_to")
+            f.position(c)
+            for c in ("person_id", "snils", "school_ogrn", "role", "class", "date_from", "date_to")
         )
         parallel: int | None
         letter: str | None
@@ -277,7 +290,9 @@ class BundleAdapter:
                 v = row[i_role].strip().lower()
                 r_role = ROLES.get(v)
                 if r_role is None:
-                    raise ValueError(f"Роль: ожидается student, teacher, school_admin или staff, получено «{v[:30]}»")
+                    raise ValueError(
+                        f"Роль: ожидается student, teacher, school_admin или staff, получено «{v[:30]}»"
+                    )
                 field = "class"
                 v = row[i_class]
                 if r_role == "student":

@@ -223,7 +223,9 @@ class OneRosterAdapter:
         if "roles.csv" not in self.files and "role" not in self.files["users.csv"].columns:
             raise BundleRefused("Нет roles.csv и в users.csv нет столбца role: не из чего взять роли людей")
         self.has_person_details = "demographics.csv" in self.files
-        self.input_digest = input_digest([manifest, *self.files.values()], version=f"oneroster/{RULES_VERSION}")
+        self.input_digest = input_digest(
+            [manifest, *self.files.values()], version=f"oneroster/{RULES_VERSION}"
+        )
         self._read_orgs()
         self._read_homerooms()
 

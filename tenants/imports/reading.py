@@ -92,7 +92,9 @@ def _scan(source: BundleSource, name: str, encoding: str) -> tuple[int, str] | N
     with source.open(name) as raw:
         while chunk := raw.read(_CHUNK):
             if b"\x00" in chunk:
-                raise BundleRefused(f"{name}: двоичный файл (нулевые байты) — ожидается CSV в UTF-8 или Windows-1251")
+                raise BundleRefused(
+                    f"{name}: двоичный файл (нулевые байты) — ожидается CSV в UTF-8 или Windows-1251"
+                )
             try:
                 decoder.decode(chunk)
             except UnicodeDecodeError:

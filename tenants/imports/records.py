@@ -12,7 +12,6 @@ import datetime
 from collections.abc import Iterator
 from typing import NamedTuple, Protocol
 
-
 # Part of every input digest: bump it when validation or apply rules change, so that an input
 # imported under the old rules is compared row by row again (see services._unchanged_since).
 RULES_VERSION = "1"

@@ -349,7 +349,13 @@ def _repeat(
         unchanged = c["created"] + c["updated"] + c["unchanged"]
         if entity == "accounts":  # every linked account is compared, deactivated ones too
             unchanged += c["deactivated"]
-        counts[entity] = {"created": 0, "updated": 0, "deactivated": 0, "unchanged": unchanged, "rejected": c["rejected"]}
+        counts[entity] = {
+            "created": 0,
+            "updated": 0,
+            "deactivated": 0,
+            "unchanged": unchanged,
+            "rejected": c["rejected"],
+        }
     progress.enter("report")
     progress.rows_done = progress.rows_total
     progress.close()

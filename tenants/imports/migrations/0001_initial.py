@@ -5,69 +5,121 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ImportJob',
+            name="ImportJob",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('region_code', models.CharField(db_index=True, max_length=2)),
-                ('format', models.CharField(choices=[('bundle', 'Пакет реестра (msh-registry-1)'), ('oneroster', 'OneRoster 1.2 CSV')], default='bundle', max_length=16)),
-                ('mode', models.CharField(blank=True, choices=[('full', 'Полный'), ('delta', 'Изменения')], max_length=8)),
-                ('mode_override', models.BooleanField(default=False)),
-                ('dry_run', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('queued', 'В очереди'), ('running', 'Выполняется'), ('succeeded', 'Выполнен'), ('failed', 'Ошибка'), ('interrupted', 'Прерван')], default='queued', max_length=16)),
-                ('stage', models.CharField(blank=True, max_length=32)),
-                ('rows_done', models.BigIntegerField(default=0)),
-                ('rows_total', models.BigIntegerField(default=0)),
-                ('counts', models.JSONField(blank=True, default=dict)),
-                ('unknown_columns', models.JSONField(blank=True, default=dict)),
-                ('actor_label', models.CharField(blank=True, max_length=150)),
-                ('error', models.TextField(blank=True)),
-                ('upload_path', models.CharField(blank=True, max_length=500)),
-                ('full_compare', models.BooleanField(default=False)),
-                ('input_digest', models.CharField(blank=True, max_length=64)),
-                ('region_digest', models.CharField(blank=True, max_length=64)),
-                ('local_date', models.DateField(blank=True, null=True)),
-                ('db_pid', models.IntegerField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('same_as', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='imports.importjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("region_code", models.CharField(db_index=True, max_length=2)),
+                (
+                    "format",
+                    models.CharField(
+                        choices=[
+                            ("bundle", "Пакет реестра (msh-registry-1)"),
+                            ("oneroster", "OneRoster 1.2 CSV"),
+                        ],
+                        default="bundle",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        blank=True, choices=[("full", "Полный"), ("delta", "Изменения")], max_length=8
+                    ),
+                ),
+                ("mode_override", models.BooleanField(default=False)),
+                ("dry_run", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "В очереди"),
+                            ("running", "Выполняется"),
+                            ("succeeded", "Выполнен"),
+                            ("failed", "Ошибка"),
+                            ("interrupted", "Прерван"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("stage", models.CharField(blank=True, max_length=32)),
+                ("rows_done", models.BigIntegerField(default=0)),
+                ("rows_total", models.BigIntegerField(default=0)),
+                ("counts", models.JSONField(blank=True, default=dict)),
+                ("unknown_columns", models.JSONField(blank=True, default=dict)),
+                ("actor_label", models.CharField(blank=True, max_length=150)),
+                ("error", models.TextField(blank=True)),
+                ("upload_path", models.CharField(blank=True, max_length=500)),
+                ("full_compare", models.BooleanField(default=False)),
+                ("input_digest", models.CharField(blank=True, max_length=64)),
+                ("region_digest", models.CharField(blank=True, max_length=64)),
+                ("local_date", models.DateField(blank=True, null=True)),
+                ("db_pid", models.IntegerField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "same_as",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="imports.importjob",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'задание импорта',
-                'verbose_name_plural': 'задания импорта',
-                'ordering': ['-created_at', '-id'],
+                "verbose_name": "задание импорта",
+                "verbose_name_plural": "задания импорта",
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ImportRejection',
+            name="ImportRejection",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('entity', models.CharField(max_length=32)),
-                ('file', models.CharField(max_length=100)),
-                ('line', models.IntegerField()),
-                ('field', models.CharField(blank=True, max_length=64)),
-                ('reason', models.CharField(max_length=500)),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='rejections', to='imports.importjob')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("entity", models.CharField(max_length=32)),
+                ("file", models.CharField(max_length=100)),
+                ("line", models.IntegerField()),
+                ("field", models.CharField(blank=True, max_length=64)),
+                ("reason", models.CharField(max_length=500)),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rejections",
+                        to="imports.importjob",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job_id', 'file', 'line', 'id'],
+                "ordering": ["job_id", "file", "line", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='importjob',
-            index=models.Index(fields=['region_code', '-created_at'], name='imports_imp_region__8aa7e6_idx'),
+            model_name="importjob",
+            index=models.Index(fields=["region_code", "-created_at"], name="imports_imp_region__8aa7e6_idx"),
         ),
         migrations.AddIndex(
-            model_name='importrejection',
-            index=models.Index(fields=['job', 'file', 'line'], name='imports_imp_job_id_89cd28_idx'),
+            model_name="importrejection",
+            index=models.Index(fields=["job", "file", "line"], name="imports_imp_job_id_89cd28_idx"),
         ),
     ]
