@@ -901,10 +901,8 @@ def region_fingerprint(cursor: Any) -> str:
     """A digest of the region's registry tables as they are now (see ``_FINGERPRINT``)."""
     import hashlib
 
-    parts = [
-        f"(SELECT count(*) || ':' || COALESCE(sum({value}), 0) FROM {table} t)"
-        for table, value in _FINGERPRINT.items()
-    ]
+    part = "(SELECT count(*) || ':' || COALESCE(sum({value}), 0) FROM {table} t)"
+    parts = [part.format(value=value, table=table) for table, value in _FINGERPRINT.items()]
     cursor.execute(f"SELECT concat_ws(';', {', '.join(parts)})")
     return hashlib.sha256(cursor.fetchone()[0].encode()).hexdigest()
 
