@@ -316,3 +316,46 @@ def test_audit_event_is_written_only_when_applied(region_a, tmp_path):
     job = run_import(path, dry_run=True)
     with tenant_context(region_a):
         assert not AuditEvent.objects.filter(action="registry_import", entity_id=str(job.pk)).exists()
+
+
+INDEX_SQL = """
+SELECT c.relname, i.relname, pg_get_indexdef(i.oid) FROM pg_index x
+  JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+  JOIN pg_namespace n ON n.oid = c.relnamespace
+ WHERE n.nspname = 'region_05' ORDER BY 1, 2
+"""
+CONSTRAINT_SQL = """
+SELECT conrelid::regclass::text, conname, pg_get_constraintdef(c.oid), condeferrable, condeferred FROM pg_constraint c
+  JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = 'region_05' ORDER BY 1, 2
+"""
+
+
+@pytest.mark.parametrize("threshold", [1, 3, 4, 10**9], ids=["all-bulk", "some-bulk", "other-bulk", "no-bulk"])
+def test_first_import_in_bulk_mode_rebuilds_every_index_and_constraint(region_a, tmp_path, monkeypatch, threshold):
+    """A region filled for the first time drops and rebuilds its tables' secondary indexes and
+    constraints; the result — data, indexes, constraints — is the same as row by row."""
+    from django.db import connection
+
+    from tenants.imports import apply
+
+    def schema():
+        with connection.cursor() as cursor:
+            cursor.execute(INDEX_SQL)
+            indexes = cursor.fetchall()
+            cursor.execute(CONSTRAINT_SQL)
+            return indexes, cursor.fetchall()
+
+    before = schema()
+    monkeypatch.setattr(apply, "BULK_MIN_ROWS", threshold)
+    job = run_import(Bundle.sample().write(tmp_path / "b"))
+    assert job.status == "succeeded", job.error
+    assert counts(job, "people")["created"] == 5
+    assert counts(job, "accounts")["created"] == 5
+    assert schema() == before
+    with tenant_context(region_a):
+        assert Membership.objects.filter(school_class__isnull=False).count() == 2
+        assert account(Person.objects.get(registry_id="P-1")).roles == ["parent"]
+    # and a second, changed import on top goes the ordinary way
+    v2 = Bundle.sample()
+    v2.people[0]["surname"] = "Иванова"
+    assert counts(run_import(v2.write(tmp_path / "v2")), "people")["updated"] == 1

@@ -500,6 +500,9 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
 
 def apply(cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts, stage) -> None:
     """Write the difference into the region's tables. ``stage(name)`` reports progress."""
+    # Foreign keys are checked at the end of each statement, not at commit: the ids are right by
+    # construction, and no check may be pending when a table's constraints are rebuilt.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
     stage("apply_schools")
     _apply_schools(cursor, full=full, counts=counts)
     stage("apply_people")

@@ -88,7 +88,9 @@ def import_job_create(
         actor_label=actor_label[:150],
     )
     target_dir = Path(settings.IMPORT_DIR) / str(job.pk)
-    target_dir.mkdir(parents=True, exist_ok=True)
+    # A folder already there is a leftover of a database whose job ids started again.
+    shutil.rmtree(target_dir, ignore_errors=True)
+    target_dir.mkdir(parents=True)
     if isinstance(source, Path):
         target = target_dir / (source.name or "bundle")
         if source.is_dir():
