@@ -330,8 +330,12 @@ SELECT conrelid::regclass::text, conname, pg_get_constraintdef(c.oid), condeferr
 """
 
 
-@pytest.mark.parametrize("threshold", [1, 3, 4, 10**9], ids=["all-bulk", "some-bulk", "other-bulk", "no-bulk"])
-def test_first_import_in_bulk_mode_rebuilds_every_index_and_constraint(region_a, tmp_path, monkeypatch, threshold):
+@pytest.mark.parametrize(
+    "threshold", [1, 3, 4, 10**9], ids=["all-bulk", "some-bulk", "other-bulk", "no-bulk"]
+)
+def test_first_import_in_bulk_mode_rebuilds_every_index_and_constraint(
+    region_a, tmp_path, monkeypatch, threshold
+):
     """A region filled for the first time drops and rebuilds its tables' secondary indexes and
     constraints; the result — data, indexes, constraints — is the same as row by row."""
     from django.db import connection

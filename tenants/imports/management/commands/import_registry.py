@@ -131,9 +131,20 @@ class _Bar:
     """A tqdm bar of rows, its description the stage."""
 
     def __init__(self, job_id: int) -> None:
+        import shutil
+
         from tqdm import tqdm
 
-        self.bar = tqdm(total=0, unit=" строк", unit_scale=True, desc=f"#{job_id}", dynamic_ncols=True)
+        # A terminal that reports its size as 0×0 (some ptys) would hide the bar altogether.
+        size = shutil.get_terminal_size((100, 20))
+        self.bar = tqdm(
+            total=0,
+            unit=" строк",
+            unit_scale=True,
+            desc=f"#{job_id}",
+            ncols=min(size.columns, 120),
+            nrows=size.lines,
+        )
 
     def update(self, stage: str, done: int, total: int) -> None:
         if total and self.bar.total != total:
