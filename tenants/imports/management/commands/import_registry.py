@@ -57,11 +57,12 @@ class Command(BaseCommand):
             )
         except RegionError as exc:
             raise CommandError(str(exc)) from exc
-        show = not options["no_progress"] and sys.stderr.isatty()
-        bar = _Bar(job.pk) if show else None
         self.stdout.write(
             f"Задание импорта #{job.pk}, регион {job.region_code}{' (пробный запуск)' if job.dry_run else ''}"
         )
+        self.stdout.flush()
+        show = not options["no_progress"] and sys.stderr.isatty()
+        bar = _Bar(job.pk) if show else None
         try:
             if options["sync"]:
                 job = services.import_job_run(job_id=job.pk, on_progress=bar.update if bar else None)
