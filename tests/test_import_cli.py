@@ -40,7 +40,7 @@ def test_dry_run_says_so(region_a, tmp_path):
 
 def test_failure_exits_non_zero_with_the_message(region_a, tmp_path):
     path = Bundle.sample().write(tmp_path / "b", drop_columns={"people.csv": ["surname"]})
-    with pytest.raises(CommandError, match="people.csv: нет обязательного столбца surname"):
+    with pytest.raises(CommandError, match=r"people\.csv: нет обязательного столбца surname"):
         run("--region", "05", "--sync", "--no-progress", str(path))
     with pytest.raises(CommandError, match="не входит в перечень"):
         run("--region", "99", "--sync", str(path))
