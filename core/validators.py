@@ -143,6 +143,13 @@ def normalize_person_name(value: str, what: str = "Имя") -> str:
 
 
 _MIN_DATE = datetime.date(1900, 1, 1)
+_LONG_NUMBER = re.compile(r"\d[\d\s\-]{7,}\d")
+
+
+def echo(value: str, limit: int = 20) -> str:
+    """A bad value quoted back in an error message — unless it looks like an identifier such
+    as a SNILS that landed in the wrong column (personal data never goes into messages)."""
+    return "…" if _LONG_NUMBER.search(value) else value[:limit]
 
 
 def parse_date(value: str, what: str = "Дата") -> datetime.date:
@@ -154,8 +161,8 @@ def parse_date(value: str, what: str = "Дата") -> datetime.date:
         if len(v) == 10 and v[4] == "-" and v[7] == "-":
             return datetime.date(int(v[0:4]), int(v[5:7]), int(v[8:10]))
     except ValueError:
-        raise ValueError(f"{what}: такой даты нет ({v})") from None
-    raise ValueError(f"{what}: ожидается ДД.ММ.ГГГГ или ГГГГ-ММ-ДД, получено «{v[:20]}»")
+        raise ValueError(f"{what}: такой даты нет ({echo(v)})") from None
+    raise ValueError(f"{what}: ожидается ДД.ММ.ГГГГ или ГГГГ-ММ-ДД, получено «{echo(v)}»")
 
 
 def check_birth_date(value: datetime.date, today: datetime.date) -> datetime.date:
@@ -177,7 +184,7 @@ def normalize_sex(value: str) -> str:
     try:
         return _SEX[v]
     except KeyError:
-        raise ValueError(f"Пол: ожидается М или Ж, получено «{v[:10]}»") from None
+        raise ValueError(f"Пол: ожидается М или Ж, получено «{echo(v, 10)}»") from None
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -205,7 +212,7 @@ def parse_class_name(value: str) -> tuple[int, str, str]:
     """``5А``, ``11 Б``, ``1-В``, ``10а`` → (parallel, letter, normalised name ``5А``)."""
     match = _CLASS.fullmatch(value)
     if match is None:
-        raise ValueError(f"Класс: ожидается параллель 1–11 и буква, например 5А, получено «{value[:20]}»")
+        raise ValueError(f"Класс: ожидается параллель 1–11 и буква, например 5А, получено «{echo(value)}»")
     parallel = int(match.group(1))
     if not 1 <= parallel <= 11:
         raise ValueError(f"Класс: параллель {parallel} вне диапазона 1–11")

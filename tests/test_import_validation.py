@@ -203,3 +203,20 @@ def test_rejections_csv_has_bom_lines_and_no_snils(region_a, tmp_path):
     assert text.startswith("\ufeffфайл;строка;поле;причина")
     assert "people.csv;7;surname;" in text
     assert snils(20) not in text
+
+
+def test_a_snils_in_the_wrong_column_is_not_quoted_back(region_a, tmp_path):
+    b = Bundle.sample()
+    b.people.append(
+        person(
+            "X-1",
+            20,
+            birth_date=snils(20)[:3] + "-" + snils(20)[3:6] + "-" + snils(20)[6:9] + " " + snils(20)[9:],
+        )
+    )
+    b.memberships[1]["class"] = snils(21)
+    job = run_import(b.write(tmp_path / "b"))
+    assert rejections(job) == {("people.csv", 7, "birth_date"), ("memberships.csv", 3, "class")}
+    text = "".join(rejections_csv(job))
+    for n in (20, 21):
+        assert snils(n)[:9] not in text.replace("-", "").replace(" ", "")

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from core.validators import (
     check_birth_date,
+    echo,
     normalize_email,
     normalize_inn,
     normalize_kpp,
@@ -291,7 +292,7 @@ class BundleAdapter:
                 r_role = ROLES.get(v)
                 if r_role is None:
                     raise ValueError(
-                        f"Роль: ожидается student, teacher, school_admin или staff, получено «{v[:30]}»"
+                        f"Роль: ожидается student, teacher, school_admin или staff, получено «{echo(v, 30)}»"
                     )
                 field = "class"
                 v = row[i_class]

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from core.validators import (
+    echo,
     normalize_email,
     normalize_inn,
     normalize_kpp,
@@ -434,7 +435,7 @@ class OneRosterAdapter:
                 fname,
                 line,
                 role_field,
-                f"роль «{role_value.strip()[:30]}» не переносится из реестра (роли районного и системного "
+                f"роль «{echo(role_value.strip(), 30)}» не переносится из реестра (роли районного и системного "
                 "администратора назначаются на платформе)",
             )
             return

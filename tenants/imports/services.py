@@ -169,11 +169,13 @@ def _safe_db_message(exc: DatabaseError) -> str:
 
 
 def import_job_run(*, job_id: int, on_progress: Callable[[str, int, int], None] | None = None) -> ImportJob:
-    """Run a queued (or interrupted) job to the end. Never raises for a bad input: the job
-    records the failure. A job already finished or running elsewhere is left as it is."""
+    """Run a queued job to the end. Never raises for a bad input: the job records the failure.
+    Any other job is left as it is — in particular an interrupted one, which a broker may
+    deliver again much later: by then a newer import may have run, and its older input must not
+    be applied over it. Running the import again means a new job."""
     import_jobs_reap()
     job = ImportJob.objects.get(pk=job_id)
-    if job.status not in (ImportStatus.QUEUED, ImportStatus.INTERRUPTED):
+    if job.status != ImportStatus.QUEUED:
         return job
     try:
         region = region_get(code=job.region_code)
