@@ -363,3 +363,22 @@ def test_first_import_in_bulk_mode_rebuilds_every_index_and_constraint(
     v2 = Bundle.sample()
     v2.people[0]["surname"] = "Иванова"
     assert counts(run_import(v2.write(tmp_path / "v2")), "people")["updated"] == 1
+
+
+def test_an_account_name_left_behind_is_linked_not_duplicated(region_a, tmp_path):
+    """A region emptied by hand but for its accounts: the first import links the account named
+    after the new person instead of failing or making a second one."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT last_value + 1 FROM region_05.people_person_id_seq")
+        next_id = cursor.fetchone()[0]
+    with tenant_context(region_a):
+        User.objects.create(username=f"p{next_id}", roles=["regional_admin"])
+    job = run_import(Bundle.sample().write(tmp_path / "b"))
+    assert job.status == "succeeded", job.error
+    with tenant_context(region_a):
+        first = Person.objects.get(pk=next_id)
+        assert account(first).username == f"p{next_id}"
+        assert account(first).roles[0] == "regional_admin"
+        assert User.objects.filter(username__startswith="p").count() == 5

@@ -506,7 +506,8 @@ def apply(cursor: Any, *, full: bool, today: datetime.date, has_details: bool, c
     stage("apply_schools")
     _apply_schools(cursor, full=full, counts=counts)
     stage("apply_people")
-    _apply_people(cursor, full=full, today=today, has_details=has_details, counts=counts)
+    region_had_people = _count(cursor, "SELECT count(*) FROM (SELECT 1 FROM people_person LIMIT 1) x") > 0
+    all_accounts_made = _apply_people(cursor, full=full, today=today, has_details=has_details, counts=counts)
     stage("apply_classes")
     _apply_classes(cursor, full=full, counts=counts)
     stage("apply_memberships")
@@ -514,6 +515,11 @@ def apply(cursor: Any, *, full: bool, today: datetime.date, has_details: bool, c
     stage("apply_guardians")
     _apply_guardians(cursor, full=full, counts=counts)
     stage("apply_accounts")
+    if full and not region_had_people and all_accounts_made:
+        # A region's first full import: every account was just made from the staging rows, and
+        # there every membership's school and every child is in the bundle and active — the
+        # same roles the region-wide pass below would compute. Nothing to reconcile.
+        return
     _apply_accounts(cursor, counts=counts)
 
 
@@ -575,7 +581,8 @@ def _apply_schools(cursor: Any, *, full: bool, counts: Counts) -> None:
 
 def _apply_people(
     cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts
-) -> None:
+) -> bool:
+    """Returns whether every new person got an account here (no account name was taken)."""
     # Keys are only ever set, never cleared: an export that omits a SNILS does not unlink it.
     target = {
         "registry_id": "COALESCE(s.registry_id, x.registry_id)",
@@ -617,11 +624,14 @@ def _apply_people(
                         SELECT g.parent_pid, 'parent' FROM st_g g) x
                  GROUP BY x.pid) r
           JOIN st_person s ON s.pid = r.pid AND s.is_new
-         WHERE NOT EXISTS (SELECT 1 FROM core_user u WHERE u.username = 'p' || r.pid)
         """,  # noqa: S608 - constants of this module
         {"today": today},
     )
-    new_accounts = cursor.rowcount
+    # A user already named p<id> (left behind by hand) is linked by the account pass instead.
+    cursor.execute("DELETE FROM st_new_acc a USING core_user u WHERE u.username = 'p' || a.pid")
+    names_taken = cursor.rowcount
+    cursor.execute("SELECT count(*) FROM st_new_acc")
+    new_accounts = cursor.fetchone()[0]
     suspended = _suspend_if_mostly_new(cursor, "core_user", new_accounts)
     cursor.execute(
         f"""
@@ -663,6 +673,7 @@ def _apply_people(
             """
         )
         counts.add("people", "deactivated", cursor.rowcount)
+    return names_taken == 0
 
 
 def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:

@@ -264,8 +264,9 @@ def _run(job: ImportJob, region: Region, progress: ProgressWriter) -> None:
             return
         counts = apply.Counts()
         with transaction.atomic(), connection.cursor() as cursor:
-            # Hash joins over 600,000-row staging tables stay in memory.
+            # Hash joins over 600,000-row staging tables stay in memory, and so do index builds.
             cursor.execute("SET LOCAL work_mem = '128MB'")
+            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             apply.create_staging(cursor)
             _stage_rows(cursor, adapter, progress)
             progress.enter("check")
