@@ -263,6 +263,7 @@ def _run(job: ImportJob, region: Region, progress: ProgressWriter) -> None:
             _repeat(job, same_as, adapter, mode=mode, today=today, progress=progress)
             return
         counts = apply.Counts()
+        _temp_buffers()
         with transaction.atomic(), connection.cursor() as cursor:
             # Hash joins over 600,000-row staging tables stay in memory, and so do index builds.
             cursor.execute("SET LOCAL work_mem = '128MB'")
@@ -311,6 +312,19 @@ def _run(job: ImportJob, region: Region, progress: ProgressWriter) -> None:
         logger.info("import job %s: commit took %.2f s", job.pk, time.monotonic() - committing)
     finally:
         adapter.close()
+
+
+def _temp_buffers() -> None:
+    """Room for the staging tables in the session's own buffers (8 MB by default: 600,000 staging
+    rows would be written out and read back again and again). PostgreSQL accepts this only
+    before the session's first temporary table: a reused connection keeps what it has."""
+    if connection.in_atomic_block:
+        return  # inside a caller's transaction (tests): a failed SET would abort it
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SET temp_buffers = '256MB'")
+    except DatabaseError:
+        logger.info("temp_buffers already fixed for this database session")
 
 
 def _unchanged_since(
