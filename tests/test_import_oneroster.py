@@ -286,6 +286,7 @@ def test_oneroster_delta_ends_a_role_and_keeps_birth_dates(region_a, tmp_path):
         assert not ended.is_active and ended.date_to is not None
         assert Membership.objects.get(person__registry_id="u-t1", role="school_admin").is_active
         assert Person.objects.get(registry_id="u-s1").birth_date is not None  # no demographics.csv: kept
+        assert class_of(Membership.objects.get(person__registry_id="u-s1")) == "5А"
         assert Person.objects.filter(is_active=True).count() == 4
 
 

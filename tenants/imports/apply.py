@@ -413,6 +413,16 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         "'school_ogrn'",
         f"'школа не найдена в schools.csv{where} (или её строка отклонена)'",
     )
+    if not full:
+        # A delta that changes a student's membership without restating the class (OneRoster:
+        # a role row without an enrollment) keeps the class the student has.
+        cursor.execute(
+            """
+            UPDATE st_m m SET class_name = c.name, parallel = c.parallel, letter = c.letter
+              FROM people_membership x JOIN schools_schoolclass c ON c.id = x.school_class_id
+             WHERE m.role = 'student' AND m.class_name IS NULL AND NOT m.is_new AND x.id = m.mid
+            """
+        )
     _reject(
         cursor,
         "st_m",
