@@ -10,7 +10,6 @@ from django_tenants.utils import tenant_context
 
 from core.audit import audit_record
 from core.models import AuditEvent, User
-from regions.access import viewer_for
 from regions.people.models import GuardianLink, Membership, Person
 from regions.schools.models import School, SchoolClass
 from tests.importing import (
