@@ -233,6 +233,9 @@ def import_job_run(*, job_id: int, on_progress: Callable[[str, int, int], None] 
         if locked:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s, %s)", [IMPORT_LOCK_CLASS, int(region.code)])
+                if not connection.in_atomic_block:
+                    # A worker's connection outlives the job: free the staging tables now.
+                    cursor.execute("DISCARD TEMP")
         connection.set_schema_to_public()  # type: ignore[attr-defined]
     job.refresh_from_db()
     return job
