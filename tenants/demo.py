@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.db.models import Q
 from django_tenants.utils import tenant_context
@@ -20,6 +21,7 @@ from core.db import db
 from core.models import User
 from core.roles import Role
 from core.sso.config import federal_realm, identity_configured, region_realm
+from regions.timetable.demo import demo_configure_region
 from tenants.identity.keycloak import IdentityError, account_ensure
 from tenants.identity.services import (
     accounts_provision,
@@ -27,6 +29,8 @@ from tenants.identity.services import (
     keycloak_username,
     realm_ensure,
 )
+from tenants.imports.models import ImportJob, ImportStatus
+from tenants.imports.services import import_job_create, import_job_run
 from tenants.models import Region, RegionStatus
 from tenants.services import region_create
 
@@ -38,6 +42,18 @@ DEMO_REGIONS = [
 ]
 DEMO_OPERATOR = ("operator", "operator")
 DEMO_PREFIX = "DEMO-"
+
+# Sample registry bundles (msh-registry-1) of the demo regions, imported through the same
+# service as any registry. Stable, memorable person ids to build demo logins on
+# (XX = 05 Дагестан, 16 Татарстан):
+#   DEMO-XX-STUDENT-1  student of 5А in the first school
+#   DEMO-XX-STUDENT-2  student of the second school
+#   DEMO-XX-TEACHER-1  teacher in the first school, also the parent of a student there
+#   DEMO-XX-TEACHER-2  teacher in the second school
+#   DEMO-XX-ADMIN-1    school admin of the first school
+#   DEMO-XX-PARENT-1   parent of STUDENT-1 and STUDENT-2: children in two schools
+# The first school of each region has classes 1–11.
+DEMO_REGISTRY = Path(__file__).resolve().parent / "demo_data"
 
 
 @dataclass(frozen=True)
@@ -91,8 +107,27 @@ def demo_identity(regions: list[Region]) -> list[DemoLogin]:
     return logins
 
 
+def demo_registry(regions: list[Region]) -> list[ImportJob]:
+    """Import each demo region's sample registry; a re-run finds nothing to change."""
+    jobs = []
+    for region in regions:
+        folder = DEMO_REGISTRY / f"region_{region.code}"
+        if not folder.is_dir():
+            continue
+        job = import_job_run(
+            job_id=import_job_create(region_code=str(region.code), source=folder, actor_label="demo").pk
+        )
+        if job.status != ImportStatus.SUCCEEDED:
+            raise RuntimeError(f"Демо-реестр региона {region.code} не импортирован: {job.error}")
+        jobs.append(job)
+    return jobs
+
+
 def demo_setup() -> tuple[list[Region], list[DemoLogin]]:
     regions = demo_regions()
+    demo_registry(regions)
+    for region in regions:
+        demo_configure_region(region)
     if not identity_configured():
         return regions, []
     try:

@@ -4,6 +4,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from core.roles import Role
+from tenants.imports.selectors import import_last_jobs
+from tenants.imports.services import import_jobs_reap
 from tenants.selectors import region_counts, region_queryset
 
 
@@ -13,8 +15,13 @@ def console(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied("Консоль доступна только федеральному оператору")
     regions = list(region_queryset())
     counts = region_counts(regions)
+    import_jobs_reap()
+    imports = import_last_jobs(region_codes=[r.code for r in regions if r.code])
     port = request.get_port()
-    rows = [{"region": r, "counts": counts.get(r.schema_name)} for r in regions]
+    rows = [
+        {"region": r, "counts": counts.get(r.schema_name), "last_import": imports.get(r.code)}
+        for r in regions
+    ]
     return render(
         request,
         "tenants/console.html",

@@ -25,6 +25,7 @@ SHARED_APPS = [
     "django_tenants",
     "core",
     "tenants",
+    "tenants.imports",
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "django.contrib.sessions",
@@ -201,6 +202,9 @@ SSO_PROVISION_BATCH = env_int("SSO_PROVISION_BATCH", 500)
 # Break-glass: Django's own password login for superusers on the federal console only.
 SSO_PASSWORD_LOGIN = env_bool("SSO_PASSWORD_LOGIN", False)
 LOGIN_URL = "login"
+
+# --- Registry import: uploaded and copied bundles, one folder per job ---------------------------
+IMPORT_DIR = Path(env_str("IMPORT_DIR", str(VAR_DIR / "imports")))
 
 # --- Regions: archives are schema dumps written before a region is detached ------------------
 REGION_ARCHIVE_DIR = Path(env_str("REGION_ARCHIVE_DIR", str(VAR_DIR / "archives")))

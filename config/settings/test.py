@@ -28,3 +28,5 @@ KEYCLOAK_URL = ""
 SSO_CLIENT_SECRET_KEY = "test-only-sso-client-secret-key"  # noqa: S105
 SITE_SCHEME = "http"
 SITE_PORT = ""
+
+IMPORT_DIR = VAR_DIR / "test-imports" / str(os.getpid())  # noqa: F405

@@ -91,6 +91,8 @@ class Membership(models.Model):
 class GuardianLink(models.Model):
     parent = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="children_links")
     child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="guardian_links")
+    # мать, отец, опекун, попечитель, иной законный представитель — as the registry says
+    relation = models.CharField("Кем приходится", max_length=40, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,969 @@
+"""All bulk SQL of the registry import: staging tables, checks, and the set-based apply.
+
+The import runs on ONE connection inside ONE transaction per region import:
+
+1. ``create_staging`` — TEMP tables (``st_*``) for the parsed rows. TEMP rather than UNLOGGED
+   per-job tables: they belong to the session, so a killed worker leaves nothing behind to
+   clean up, and two regions importing at once can never see each other's rows.
+2. COPY of the validated rows into them (tenants/imports/services.py streams them).
+3. ``check`` — everything that needs more than one row, in SQL: duplicates, references between
+   files (and, in delta mode, to what already exists in the region), identity conflicts. A
+   rejected row goes to ``st_rejection`` with file, line, field and reason; rows that depend on
+   it are then rejected in turn. It only reads region tables and writes staging, and it
+   resolves every staging row to the id it will have (existing, or a fresh ``nextval``).
+4. ``apply`` — writes to the region's tables: UPDATE only the rows whose registry-owned columns
+   are DISTINCT, INSERT the new ones, deactivate (never delete) what a full import no longer
+   lists, then the accounts. Unchanged rows are not written at all (no ``ON CONFLICT DO
+   UPDATE``: it locks, and so writes, every conflicting row).
+
+A dry run rolls back to a savepoint taken between 3 and 4: the counts and rejections are real,
+the region is untouched. Columns that schools configure (``SchoolClass.class_teacher``,
+``shift``, everything in teaching/academics/timetable) are never written here.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.roles import Role
+
+# Roles the registry decides; any other role of an account (regional_admin given by hand…)
+# is kept as it is.
+REGISTRY_ROLES = (str(Role.STUDENT), str(Role.TEACHER), str(Role.SCHOOL_ADMIN), str(Role.PARENT))
+ENTITIES = ("schools", "people", "classes", "memberships", "guardian_links", "accounts")
+COUNT_KINDS = ("created", "updated", "deactivated", "unchanged", "rejected")
+
+STAGING = {
+    "st_school": "file text, line int, ogrn text, inn text, kpp text, full_name text, short_name text, "
+    "municipality text, address text, kind text",
+    "st_person": "file text, line int, registry_id text, snils text, surname text, name text, "
+    "patronymic text, birth_date date, sex text, email text, phone text",
+    "st_person_detail": "file text, line int, registry_id text, birth_date date, sex text",
+    "st_membership": "file text, line int, registry_id text, snils text, school_ogrn text, role text, "
+    "class_name text, parallel smallint, letter text, date_from date, date_to date",
+    "st_class_assignment": "file text, line int, registry_id text, school_ogrn text, class_name text, "
+    "parallel smallint, letter text",
+    "st_guardian": "file text, line int, parent_id text, parent_snils text, child_id text, "
+    "child_snils text, relation text",
+    "st_agent": "file text, line int, user_id text, agent_id text",
+    "st_parent_role": "file text, line int, registry_id text",
+    "st_rejection": "entity text, file text, line int, field text, reason text",
+}
+# Columns a record fills, in its field order.
+COPY_COLUMNS = {name: ", ".join(c.split()[0] for c in spec.split(", ")) for name, spec in STAGING.items()}
+# Derived staging tables (created by ``check`` and ``apply``).
+DERIVED = ("st_m", "st_g", "st_c", "st_new_acc", "st_roles", *(f"{t}_new" for t in STAGING))
+
+
+@dataclass
+class Counts:
+    data: dict[str, dict[str, int]] = field(
+        default_factory=lambda: {e: dict.fromkeys(COUNT_KINDS, 0) for e in ENTITIES}
+    )
+
+    def add(self, entity: str, kind: str, n: int) -> None:
+        self.data[entity][kind] += max(n, 0)
+
+
+def create_staging(cursor: Any) -> None:
+    for name in (*STAGING, *DERIVED):
+        cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{name}")
+    for name, columns in STAGING.items():
+        # Byte-wise collation: the staging keys are only compared for equality and grouped, and
+        # "C" hashes and sorts them several times faster than a linguistic collation.
+        columns = columns.replace(" text", ' text COLLATE "C"')
+        cursor.execute(f"CREATE TEMP TABLE {name} ({columns})")
+
+
+def _reject(
+    cursor: Any, table: str, entity: str, where: str, field_sql: str, reason_sql: str, params=None
+) -> int:
+    """Move the rows of ``table`` matching ``where`` to ``st_rejection``."""
+    cursor.execute(
+        f"""
+        WITH gone AS (DELETE FROM {table} t WHERE {where} RETURNING t.*)
+        INSERT INTO st_rejection (entity, file, line, field, reason)
+        SELECT %(entity)s, t.file, t.line, {field_sql}, {reason_sql} FROM gone t
+        """,  # noqa: S608 - table, conditions and expressions are constants of this module
+        {"entity": entity, **(params or {})},
+    )
+    return cursor.rowcount
+
+
+def _dedupe(
+    cursor: Any, table: str, entity: str, key: str, field_sql: str, reason: str, order: str = ""
+) -> int:
+    """Keep the first row of each ``key`` (by ``order``, then file and line), reject the others
+    with ``reason`` followed by the kept row's line. Duplicates are rare: a hash aggregate finds
+    the keys, and only their rows are ranked."""
+    order_by = f"{order + ', ' if order else ''}file, line"
+    cursor.execute(
+        f"""
+        WITH dup AS (
+            SELECT {key} FROM {table} WHERE ({key}) IS NOT NULL GROUP BY {key} HAVING count(*) > 1
+        ), ranked AS (
+            SELECT ctid AS row_id,
+                   row_number() OVER w AS n,
+                   first_value(file) OVER w AS kept_file,
+                   first_value(line) OVER w AS kept_line
+              FROM {table} WHERE ({key}) IN (SELECT * FROM dup)
+            WINDOW w AS (PARTITION BY {key} ORDER BY {order_by})
+        ), gone AS (
+            DELETE FROM {table} t USING ranked r WHERE t.ctid = r.row_id AND r.n > 1
+            RETURNING t.*, r.kept_file, r.kept_line
+        )
+        INSERT INTO st_rejection (entity, file, line, field, reason)
+        SELECT %(entity)s, file, line, {field_sql},
+               %(reason)s || CASE WHEN kept_file = file THEN '' ELSE kept_file || ', ' END
+                          || 'строка ' || kept_line || ')'
+          FROM gone
+        """,  # noqa: S608 - constants of this module
+        {"entity": entity, "reason": reason + " ("},
+    )
+    return cursor.rowcount
+
+
+def _analyze(cursor: Any, *tables: str) -> None:
+    # Autovacuum never analyzes temporary tables; without statistics the planner would pick
+    # nested loops over 600,000-row staging tables.
+    for table in tables:
+        cursor.execute(f"ANALYZE {table}")
+
+
+def _refresh_stats(cursor: Any, table: str, changed: int) -> None:
+    """After a large write, statistics of a region table: a first import fills empty tables, and
+    a plan made for "0 rows" (nested loops) over 600,000 rows takes minutes instead of seconds."""
+    if changed > 1000:
+        cursor.execute(f"ANALYZE {table}")
+
+
+BULK_MIN_ROWS = 10_000
+
+
+class _Suspended:
+    """A table's secondary indexes, unique and foreign-key constraints, dropped while it receives
+    more new rows than it has (a region's first import) and rebuilt afterwards, all inside the
+    import's transaction. Building an index once from sorted rows and validating a foreign key
+    with one join is several times faster than maintaining 7 indexes row by row and running
+    ~2 million deferred per-row checks at commit. A failure or a kill rolls the DDL back with
+    everything else. The table is locked (ACCESS EXCLUSIVE) until the commit: acceptable for a
+    region being filled for the first time, which is the only case this happens in."""
+
+    def __init__(self, cursor: Any, table: str) -> None:
+        self.cursor, self.table = cursor, table
+        cursor.execute(
+            """
+            SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint
+             WHERE conrelid = %s::regclass AND contype IN ('u', 'f')
+            """,
+            [table],
+        )
+        self.constraints: list[tuple[str, str, str]] = cursor.fetchall()
+        cursor.execute(
+            """
+            SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+             WHERE i.indrelid = %s::regclass AND NOT i.indisprimary
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conrelid = i.indrelid AND c.conindid = i.indexrelid)
+            """,
+            [table],
+        )
+        self.indexes: list[tuple[str, str]] = cursor.fetchall()
+        for name, _kind, _definition in sorted(self.constraints, key=lambda c: c[1] != "f"):
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _definition in self.indexes:
+            cursor.execute(f"DROP INDEX {name}")
+
+    def restore(self) -> None:
+        for _name, definition in self.indexes:
+            self.cursor.execute(definition)
+        for name, _kind, definition in sorted(self.constraints, key=lambda c: c[1] == "f"):
+            self.cursor.execute(f'ALTER TABLE {self.table} ADD CONSTRAINT "{name}" {definition}')
+
+
+def _suspend_if_mostly_new(cursor: Any, table: str, new_rows: int) -> _Suspended | None:
+    if new_rows < BULK_MIN_ROWS:
+        return None
+    cursor.execute(f"SELECT count(*) FROM (SELECT 1 FROM {table} LIMIT %s) x", [new_rows])  # noqa: S608
+    if cursor.fetchone()[0] >= new_rows:
+        return None
+    return _Suspended(cursor, table)
+
+
+def _next_id(cursor: Any, table: str) -> str:
+    """``nextval('<the table's id sequence>')`` with the sequence resolved once: written as
+    ``nextval(pg_get_serial_sequence(…))`` the lookup would run for every one of 600,000 rows."""
+    cursor.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+    sequence = cursor.fetchone()[0]
+    cursor.execute("SELECT quote_literal(%s)", [sequence])
+    return f"nextval({cursor.fetchone()[0]}::regclass)"
+
+
+def _count(cursor: Any, sql: str, params: dict | None = None) -> int:
+    cursor.execute(sql, params or {})
+    return int(cursor.fetchone()[0])
+
+
+# --- 3. checks (staging only) --------------------------------------------------------------------
+
+
+def check(cursor: Any, *, full: bool, today: datetime.date, has_details: bool) -> None:
+    _check_schools(cursor)
+    _check_people(cursor, has_details=has_details)
+    _prepare_oneroster_links(cursor)
+    _check_memberships(cursor, full=full, today=today)
+    _check_guardians(cursor, full=full)
+
+
+def _check_schools(cursor: Any) -> None:
+    _dedupe(cursor, "st_school", "schools", "ogrn", "'ogrn'", "ОГРН повторяется: школа уже описана выше")
+    _resolve_ids(cursor, "st_school", "schools_school", "school_id", "x.ogrn = t.ogrn")
+
+
+def _replace(cursor: Any, table: str, select: str, params: dict | None = None) -> None:
+    """Rebuild staging ``table`` from ``select`` (one pass: cheaper than UPDATEs that rewrite
+    every row of a 600,000-row table)."""
+    cursor.execute(f"CREATE TEMP TABLE {table}_new AS {select}", params or {})
+    cursor.execute(f"DROP TABLE {table}")
+    cursor.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
+
+
+def _check_people(cursor: Any, *, has_details: bool) -> None:
+    _dedupe(
+        cursor,
+        "st_person",
+        "people",
+        "registry_id",
+        "'person_id'",
+        "person_id повторяется: человек уже описан",
+    )
+    _dedupe(cursor, "st_person", "people", "snils", "'snils'", "этот СНИЛС уже указан у другой записи")
+    if has_details:
+        _dedupe(
+            cursor,
+            "st_person_detail",
+            "people",
+            "registry_id",
+            "'sourcedId'",
+            "демографические данные человека уже указаны",
+        )
+        _reject(
+            cursor,
+            "st_person_detail",
+            "people",
+            "NOT EXISTS (SELECT 1 FROM st_person s WHERE s.registry_id = t.registry_id)",
+            "'sourcedId'",
+            "'нет такого пользователя в users.csv (или он отклонён)'",
+        )
+    details = (
+        "COALESCE(d.birth_date, s.birth_date) AS birth_date, COALESCE(d.sex, s.sex) AS sex"
+        if has_details
+        else "s.birth_date, s.sex"
+    )
+    detail_join = "LEFT JOIN st_person_detail d ON d.registry_id = s.registry_id" if has_details else ""
+    # The person is found by registry id, else by SNILS when the two ids do not contradict each
+    # other; a new person gets its id now. ``snils_owner``: who holds this SNILS in the region.
+    _replace(
+        cursor,
+        "st_person",
+        f"""
+        SELECT s.file, s.line, s.registry_id, s.snils, s.surname, s.name, s.patronymic, {details},
+               s.email, s.phone,
+               COALESCE(p1.id, p2.id, {_next_id(cursor, "people_person")}) AS pid,
+               p1.id IS NULL AND p2.id IS NULL AS is_new,
+               p3.id AS snils_owner
+          FROM st_person s
+          LEFT JOIN people_person p1 ON p1.registry_id = s.registry_id
+          LEFT JOIN people_person p2
+                 ON p1.id IS NULL AND p2.snils = s.snils AND (s.registry_id IS NULL OR p2.registry_id IS NULL)
+          LEFT JOIN people_person p3 ON p3.snils = s.snils
+          {detail_join}
+        """,  # noqa: S608 - constants of this module
+    )
+    _reject(
+        cursor,
+        "st_person",
+        "people",
+        "t.snils_owner IS NOT NULL AND (t.is_new OR t.snils_owner <> t.pid)",
+        "'snils'",
+        "'СНИЛС принадлежит другому человеку региона (с другим ID в реестре)'",
+    )
+    _dedupe(
+        cursor,
+        "st_person",
+        "people",
+        "pid",
+        "'person_id'",
+        "тот же человек региона (совпали ID или СНИЛС) уже описан",
+    )
+
+
+def _prepare_oneroster_links(cursor: Any) -> None:
+    """OneRoster: undirected agent pairs become parent → child links, the parent being the one
+    with a parent role; a student's homeroom class comes from enrollments."""
+    if _count(cursor, "SELECT count(*) FROM (SELECT 1 FROM st_agent LIMIT 1) x"):
+        _reject(
+            cursor,
+            "st_agent",
+            "guardian_links",
+            "(t.user_id IN (SELECT registry_id FROM st_parent_role)) = "
+            "(t.agent_id IN (SELECT registry_id FROM st_parent_role))",
+            "'agentSourcedIds'",
+            "'не понять, кто из двоих родитель: роль parent/guardian должна быть ровно у одного'",
+        )
+        cursor.execute(
+            """
+            INSERT INTO st_guardian (file, line, parent_id, child_id, relation)
+            SELECT DISTINCT ON (parent_id, child_id) file, line, parent_id, child_id, ''
+              FROM (SELECT file, line,
+                           CASE WHEN agent_id IN (SELECT registry_id FROM st_parent_role)
+                                THEN agent_id ELSE user_id END AS parent_id,
+                           CASE WHEN agent_id IN (SELECT registry_id FROM st_parent_role)
+                                THEN user_id ELSE agent_id END AS child_id
+                      FROM st_agent) pairs
+             ORDER BY parent_id, child_id, file, line
+            """
+        )
+    if _count(cursor, "SELECT count(*) FROM (SELECT 1 FROM st_class_assignment LIMIT 1) x"):
+        _dedupe(
+            cursor,
+            "st_class_assignment",
+            "memberships",
+            "registry_id, school_ogrn",
+            "'classSourcedId'",
+            "у ученика уже есть класс в этой школе",
+        )
+        cursor.execute(
+            """
+            UPDATE st_membership m SET class_name = c.class_name, parallel = c.parallel, letter = c.letter
+              FROM st_class_assignment c
+             WHERE m.role = 'student' AND m.class_name IS NULL
+               AND c.registry_id = m.registry_id AND c.school_ogrn = m.school_ogrn
+            """
+        )
+        _reject(
+            cursor,
+            "st_class_assignment",
+            "memberships",
+            "NOT EXISTS (SELECT 1 FROM st_membership m WHERE m.role = 'student' "
+            "AND m.registry_id = t.registry_id AND m.school_ogrn = t.school_ogrn)",
+            "'userSourcedId'",
+            "'ученик не числится в этой школе с ролью student (roles.csv)'",
+        )
+
+
+def _resolve_ids(cursor: Any, table: str, target: str, column: str, match: str) -> None:
+    """Give every staging row the id its row has or will have: the existing one, or a fresh
+    ``nextval``. The apply then never looks up the table it is inserting into (an anti-join
+    against a table growing under the same statement re-scans it for every row)."""
+    _replace(
+        cursor,
+        table,
+        f"""
+        SELECT t.*, COALESCE(x.id, {_next_id(cursor, target)}) AS {column},
+               x.id IS NULL AS is_new
+          FROM {table} t LEFT JOIN {target} x ON {match}
+        """,  # noqa: S608 - constants of this module
+    )
+
+
+def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None:
+    in_region_person = "" if full else ", p1.id, p2.id"
+    in_region_school = "sc.school_id" if full else "COALESCE(sc.school_id, x.id)"
+    region_joins = (
+        ""
+        if full
+        else """
+        LEFT JOIN people_person p1 ON p1.registry_id = m.registry_id
+        LEFT JOIN people_person p2 ON m.registry_id IS NULL AND p2.snils = m.snils
+        LEFT JOIN schools_school x ON x.ogrn = m.school_ogrn"""
+    )
+    # Person and school resolved, and the membership's own id (existing or new) in one pass.
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE st_m AS
+        SELECT q.*, COALESCE(x.id, {_next_id(cursor, "people_membership")}) AS mid,
+               x.id IS NULL AS is_new
+          FROM (SELECT m.file, m.line, m.role, m.class_name, m.parallel, m.letter, m.date_from, m.date_to,
+                       m.registry_id IS NOT NULL AS by_id,
+                       COALESCE(s1.pid, s2.pid{in_region_person}) AS pid,
+                       {in_region_school} AS school_id
+                  FROM st_membership m
+                  LEFT JOIN st_person s1 ON s1.registry_id = m.registry_id
+                  LEFT JOIN st_person s2 ON m.registry_id IS NULL AND s2.snils = m.snils
+                  LEFT JOIN st_school sc ON sc.ogrn = m.school_ogrn{region_joins}) q
+          LEFT JOIN people_membership x ON x.person_id = q.pid AND x.school_id = q.school_id AND x.role = q.role
+        """  # noqa: S608 - constants of this module
+    )
+    where = "" if full else " ни в регионе"
+    _reject(
+        cursor,
+        "st_m",
+        "memberships",
+        "t.pid IS NULL",
+        "CASE WHEN t.by_id THEN 'person_id' ELSE 'snils' END",
+        f"'человек не найден в people.csv{where} (или его строка отклонена)'",
+    )
+    _reject(
+        cursor,
+        "st_m",
+        "memberships",
+        "t.school_id IS NULL",
+        "'school_ogrn'",
+        f"'школа не найдена в schools.csv{where} (или её строка отклонена)'",
+    )
+    if not full:
+        # A delta that changes a student's membership without restating the class (OneRoster:
+        # a role row without an enrollment) keeps the class the student has.
+        cursor.execute(
+            """
+            UPDATE st_m m SET class_name = c.name, parallel = c.parallel, letter = c.letter
+              FROM people_membership x JOIN schools_schoolclass c ON c.id = x.school_class_id
+             WHERE m.role = 'student' AND m.class_name IS NULL AND NOT m.is_new AND x.id = m.mid
+            """
+        )
+    _reject(
+        cursor,
+        "st_m",
+        "memberships",
+        "t.role = 'student' AND t.class_name IS NULL",
+        "'class'",
+        "'Класс: обязателен для ученика'",
+    )
+    # One row per person, school and role: the current one wins, then the latest start.
+    _dedupe(
+        cursor,
+        "st_m",
+        "memberships",
+        "pid, school_id, role",
+        "CASE WHEN by_id THEN 'person_id' ELSE 'snils' END",
+        "повтор: человек уже числится в этой школе с этой ролью",
+        order=f"(date_to IS NULL OR date_to >= DATE '{today.isoformat()}') DESC, date_from DESC NULLS LAST",
+    )
+
+
+def _check_guardians(cursor: Any, *, full: bool) -> None:
+    region = (
+        ""
+        if full
+        else """
+        LEFT JOIN people_person pa ON pa.registry_id = g.parent_id
+        LEFT JOIN people_person pb ON g.parent_id IS NULL AND pb.snils = g.parent_snils
+        LEFT JOIN people_person ca ON ca.registry_id = g.child_id
+        LEFT JOIN people_person cb ON g.child_id IS NULL AND cb.snils = g.child_snils"""
+    )
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE st_g AS
+        SELECT q.*, COALESCE(x.id, {_next_id(cursor, "people_guardianlink")}) AS gid,
+               x.id IS NULL AS is_new
+          FROM (SELECT g.file, g.line, g.relation,
+                       g.parent_id IS NOT NULL AS parent_by_id, g.child_id IS NOT NULL AS child_by_id,
+                       COALESCE(a1.pid, a2.pid{"" if full else ", pa.id, pb.id"}) AS parent_pid,
+                       COALESCE(b1.pid, b2.pid{"" if full else ", ca.id, cb.id"}) AS child_pid
+                  FROM st_guardian g
+                  LEFT JOIN st_person a1 ON a1.registry_id = g.parent_id
+                  LEFT JOIN st_person a2 ON g.parent_id IS NULL AND a2.snils = g.parent_snils
+                  LEFT JOIN st_person b1 ON b1.registry_id = g.child_id
+                  LEFT JOIN st_person b2 ON g.child_id IS NULL AND b2.snils = g.child_snils{region}) q
+          LEFT JOIN people_guardianlink x ON x.parent_id = q.parent_pid AND x.child_id = q.child_pid
+        """  # noqa: S608 - constants of this module
+    )
+    where = "" if full else " ни в регионе"
+    _reject(
+        cursor,
+        "st_g",
+        "guardian_links",
+        "t.parent_pid IS NULL",
+        "CASE WHEN t.parent_by_id THEN 'parent_id' ELSE 'parent_snils' END",
+        f"'родитель не найден в people.csv{where} (или его строка отклонена)'",
+    )
+    _reject(
+        cursor,
+        "st_g",
+        "guardian_links",
+        "t.child_pid IS NULL",
+        "CASE WHEN t.child_by_id THEN 'child_id' ELSE 'child_snils' END",
+        f"'ребёнок не найден в people.csv{where} (или его строка отклонена)'",
+    )
+    _reject(
+        cursor,
+        "st_g",
+        "guardian_links",
+        "t.parent_pid = t.child_pid",
+        "'child_id'",
+        "'человек указан родителем самого себя'",
+    )
+    _dedupe(
+        cursor,
+        "st_g",
+        "guardian_links",
+        "parent_pid, child_pid",
+        "'child_id'",
+        "повтор: эта связь родитель → ребёнок уже указана",
+    )
+
+
+# --- 4. apply (region tables) --------------------------------------------------------------------
+
+
+def apply(cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts, stage) -> None:
+    """Write the difference into the region's tables. ``stage(name)`` reports progress."""
+    # Foreign keys are checked at the end of each statement, not at commit: the ids are right by
+    # construction, and no check may be pending when a table's constraints are rebuilt.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    stage("apply_schools")
+    _apply_schools(cursor, full=full, counts=counts)
+    stage("apply_people")
+    region_had_people = _count(cursor, "SELECT count(*) FROM (SELECT 1 FROM people_person LIMIT 1) x") > 0
+    all_accounts_made = _apply_people(cursor, full=full, today=today, has_details=has_details, counts=counts)
+    stage("apply_classes")
+    _apply_classes(cursor, full=full, counts=counts)
+    stage("apply_memberships")
+    _apply_memberships(cursor, full=full, today=today, counts=counts)
+    stage("apply_guardians")
+    _apply_guardians(cursor, full=full, counts=counts)
+    stage("apply_accounts")
+    if full and not region_had_people and all_accounts_made:
+        # A region's first full import: every account was just made from the staging rows, and
+        # there every membership's school and every child is in the bundle and active — the
+        # same roles the region-wide pass below would compute. Nothing to reconcile.
+        return
+    _apply_accounts(cursor, counts=counts)
+
+
+_USER_COLUMNS = (
+    "password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined, roles, "
+    "sso_subject, sso_sync_hash"
+)
+# Django's "unusable password" form: login is through the identity provider only.
+_UNUSABLE_PASSWORD = "'!' || gen_random_uuid()::text"  # noqa: S105 - SQL, not a password
+
+# The registry roles of a group of (person, role) rows, in a fixed (alphabetical) order. bool_or
+# per role in a hash aggregate: much cheaper than array_agg(DISTINCT … ORDER BY …).
+_ROLES_ARRAY = (
+    "array_remove(ARRAY["
+    "CASE WHEN bool_or(role = 'parent') THEN 'parent' END, "
+    "CASE WHEN bool_or(role = 'school_admin') THEN 'school_admin' END, "
+    "CASE WHEN bool_or(role = 'student') THEN 'student' END, "
+    "CASE WHEN bool_or(role = 'teacher') THEN 'teacher' END], NULL)::varchar(32)[]"
+)
+
+_SCHOOL_COLUMNS = ("inn", "kpp", "full_name", "short_name", "municipality", "address", "kind")
+
+
+def _apply_schools(cursor: Any, *, full: bool, counts: Counts) -> None:
+    cols = _SCHOOL_COLUMNS
+    cursor.execute(
+        f"""
+        UPDATE schools_school x
+           SET {", ".join(f"{c} = s.{c}" for c in cols)},
+               is_active = true, deactivated_at = NULL, updated_at = now()
+          FROM st_school s
+         WHERE s.school_id = x.id AND NOT s.is_new
+           AND (({", ".join(f"x.{c}" for c in cols)}, x.is_active)
+                IS DISTINCT FROM ({", ".join(f"s.{c}" for c in cols)}, true))
+        """  # noqa: S608 - constants of this module
+    )
+    counts.add("schools", "updated", cursor.rowcount)
+    cursor.execute(
+        f"""
+        INSERT INTO schools_school (id, ogrn, {", ".join(cols)}, is_active, deactivated_at, created_at, updated_at)
+        SELECT school_id, ogrn, {", ".join(cols)}, true, NULL, now(), now() FROM st_school WHERE is_new
+        """  # noqa: S608 - constants of this module
+    )
+    counts.add("schools", "created", cursor.rowcount)
+    _refresh_stats(cursor, "schools_school", cursor.rowcount)
+    total = _count(cursor, "SELECT count(*) FROM st_school")
+    counts.add(
+        "schools", "unchanged", total - counts.data["schools"]["created"] - counts.data["schools"]["updated"]
+    )
+    if full:
+        cursor.execute(
+            """
+            UPDATE schools_school x SET is_active = false, deactivated_at = now(), updated_at = now()
+             WHERE x.is_active AND NOT EXISTS (SELECT 1 FROM st_school s WHERE s.school_id = x.id)
+            """
+        )
+        counts.add("schools", "deactivated", cursor.rowcount)
+
+
+def _apply_people(
+    cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts
+) -> bool:
+    """Returns whether every new person got an account here (no account name was taken)."""
+    # Keys are only ever set, never cleared: an export that omits a SNILS does not unlink it.
+    target = {
+        "registry_id": "COALESCE(s.registry_id, x.registry_id)",
+        "snils": "COALESCE(s.snils, x.snils)",
+        "surname": "s.surname",
+        "name": "s.name",
+        "patronymic": "s.patronymic",
+        # Without birth dates and sex in the input (OneRoster without demographics.csv) the
+        # stored ones stay.
+        "birth_date": "s.birth_date" if has_details else "x.birth_date",
+        "sex": "s.sex" if has_details else "x.sex",
+        "email": "s.email",
+        "phone": "s.phone",
+    }
+    cursor.execute(
+        f"""
+        UPDATE people_person x
+           SET {", ".join(f"{c} = {v}" for c, v in target.items())},
+               is_active = true, deactivated_at = NULL, updated_at = now()
+          FROM st_person s
+         WHERE s.pid = x.id AND NOT s.is_new
+           AND (({", ".join(f"x.{c}" for c in target)}, x.is_active)
+                IS DISTINCT FROM ({", ".join(target.values())}, true))
+        """  # noqa: S608 - constants of this module
+    )
+    counts.add("people", "updated", cursor.rowcount)
+    # Accounts of new people first, so that each person is inserted already linked: setting
+    # user_id afterwards would write every new person row (and all its indexes) twice. The
+    # account pass at the end corrects whatever the staging rows alone could not know.
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE st_new_acc AS
+        SELECT r.pid, {_next_id(cursor, "core_user")} AS uid, r.roles, s.name, s.surname
+          FROM (SELECT x.pid AS person_id, x.pid, {_ROLES_ARRAY} AS roles
+                  FROM (SELECT m.pid, m.role FROM st_m m
+                         WHERE m.role IN ('student', 'teacher', 'school_admin')
+                           AND (m.date_to IS NULL OR m.date_to >= %(today)s)
+                        UNION ALL
+                        SELECT g.parent_pid, 'parent' FROM st_g g) x
+                 GROUP BY x.pid) r
+          JOIN st_person s ON s.pid = r.pid AND s.is_new
+        """,  # noqa: S608 - constants of this module
+        {"today": today},
+    )
+    # A user already named p<id> (left behind by hand) is linked by the account pass instead.
+    cursor.execute("DELETE FROM st_new_acc a USING core_user u WHERE u.username = 'p' || a.pid")
+    names_taken = cursor.rowcount
+    cursor.execute("SELECT count(*) FROM st_new_acc")
+    new_accounts = cursor.fetchone()[0]
+    suspended = _suspend_if_mostly_new(cursor, "core_user", new_accounts)
+    cursor.execute(
+        f"""
+        INSERT INTO core_user (id, {_USER_COLUMNS})
+        SELECT a.uid, {_UNUSABLE_PASSWORD}, false, 'p' || a.pid, left(a.name, 150), left(a.surname, 150), '', false,
+               true, now(), a.roles, NULL, ''
+          FROM st_new_acc a
+        """  # noqa: S608 - constants of this module
+    )
+    counts.add("accounts", "created", cursor.rowcount)
+    if suspended:
+        suspended.restore()
+    _refresh_stats(cursor, "core_user", new_accounts)
+    new_people = _count(cursor, "SELECT count(*) FROM st_person WHERE is_new")
+    suspended = _suspend_if_mostly_new(cursor, "people_person", new_people)
+    cursor.execute(
+        """
+        INSERT INTO people_person (id, registry_id, snils, surname, name, patronymic, birth_date, sex, email,
+                                   phone, user_id, is_active, deactivated_at, created_at, updated_at)
+        SELECT s.pid, s.registry_id, s.snils, s.surname, s.name, s.patronymic, s.birth_date, COALESCE(s.sex, ''),
+               s.email, s.phone, a.uid, true, NULL, now(), now()
+          FROM st_person s LEFT JOIN st_new_acc a ON a.pid = s.pid
+         WHERE s.is_new
+        """
+    )
+    counts.add("people", "created", cursor.rowcount)
+    if suspended:
+        suspended.restore()
+    _refresh_stats(cursor, "people_person", new_people)
+    total = _count(cursor, "SELECT count(*) FROM st_person")
+    counts.add(
+        "people", "unchanged", total - counts.data["people"]["created"] - counts.data["people"]["updated"]
+    )
+    if full:
+        cursor.execute(
+            """
+            UPDATE people_person x SET is_active = false, deactivated_at = now(), updated_at = now()
+             WHERE x.is_active AND NOT EXISTS (SELECT 1 FROM st_person s WHERE s.pid = x.id)
+            """
+        )
+        counts.add("people", "deactivated", cursor.rowcount)
+    return names_taken == 0
+
+
+def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
+    cursor.execute(
+        "CREATE TEMP TABLE st_c AS SELECT DISTINCT school_id, class_name, parallel, letter "
+        "FROM st_m WHERE class_name IS NOT NULL"
+    )
+    total = cursor.rowcount
+    _resolve_ids(
+        cursor, "st_c", "schools_schoolclass", "cid", "x.school_id = t.school_id AND x.name = t.class_name"
+    )
+    # Only the registry's columns: the class teacher and the shift belong to the school.
+    cursor.execute(
+        """
+        UPDATE schools_schoolclass c
+           SET parallel = k.parallel, letter = k.letter, is_active = true, updated_at = now()
+          FROM st_c k
+         WHERE c.id = k.cid AND NOT k.is_new
+           AND (c.parallel, c.letter, c.is_active) IS DISTINCT FROM (k.parallel, k.letter, true)
+        """
+    )
+    counts.add("classes", "updated", cursor.rowcount)
+    suspended = _suspend_if_mostly_new(
+        cursor, "schools_schoolclass", _count(cursor, "SELECT count(*) FROM st_c WHERE is_new")
+    )
+    cursor.execute(
+        """
+        INSERT INTO schools_schoolclass (id, school_id, name, parallel, letter, shift, class_teacher_id, is_active,
+                                         created_at, updated_at)
+        SELECT k.cid, k.school_id, k.class_name, k.parallel, k.letter, 1, NULL, true, now(), now()
+          FROM st_c k WHERE k.is_new
+        """
+    )
+    counts.add("classes", "created", cursor.rowcount)
+    if suspended:
+        suspended.restore()
+    _refresh_stats(cursor, "schools_schoolclass", counts.data["classes"]["created"])
+    counts.add(
+        "classes", "unchanged", total - counts.data["classes"]["created"] - counts.data["classes"]["updated"]
+    )
+    if full:
+        cursor.execute(
+            """
+            UPDATE schools_schoolclass c SET is_active = false, updated_at = now()
+             WHERE c.is_active AND NOT EXISTS (SELECT 1 FROM st_c k WHERE k.cid = c.id)
+            """
+        )
+        counts.add("classes", "deactivated", cursor.rowcount)
+
+
+def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts: Counts) -> None:
+    source = """
+        SELECT m.mid, m.is_new, m.pid, m.school_id, m.role, c.cid AS class_id, m.date_from, m.date_to,
+               (m.date_to IS NULL OR m.date_to >= %(today)s) AS active
+          FROM st_m m
+          LEFT JOIN st_c c ON c.school_id = m.school_id AND c.class_name = m.class_name
+    """
+    cursor.execute(
+        f"""
+        UPDATE people_membership x
+           SET school_class_id = k.class_id, date_from = k.date_from, date_to = k.date_to,
+               is_active = k.active, updated_at = now()
+          FROM ({source}) k
+         WHERE x.id = k.mid AND NOT k.is_new
+           AND (x.school_class_id, x.date_from, x.date_to, x.is_active)
+               IS DISTINCT FROM (k.class_id, k.date_from, k.date_to, k.active)
+        """,  # noqa: S608 - constants of this module
+        {"today": today},
+    )
+    counts.add("memberships", "updated", cursor.rowcount)
+    suspended = _suspend_if_mostly_new(
+        cursor, "people_membership", _count(cursor, "SELECT count(*) FROM st_m WHERE is_new")
+    )
+    cursor.execute(
+        f"""
+        INSERT INTO people_membership (id, person_id, school_id, role, school_class_id, date_from, date_to,
+                                       is_active, created_at, updated_at)
+        SELECT k.mid, k.pid, k.school_id, k.role, k.class_id, k.date_from, k.date_to, k.active, now(), now()
+          FROM ({source}) k WHERE k.is_new
+        """,  # noqa: S608 - constants of this module
+        {"today": today},
+    )
+    counts.add("memberships", "created", cursor.rowcount)
+    if suspended:
+        suspended.restore()
+    _refresh_stats(cursor, "people_membership", counts.data["memberships"]["created"])
+    total = _count(cursor, "SELECT count(*) FROM st_m")
+    counts.add(
+        "memberships",
+        "unchanged",
+        total - counts.data["memberships"]["created"] - counts.data["memberships"]["updated"],
+    )
+    if full:
+        cursor.execute(
+            """
+            UPDATE people_membership x SET is_active = false, updated_at = now()
+             WHERE x.is_active AND NOT EXISTS (SELECT 1 FROM st_m m WHERE m.mid = x.id)
+            """
+        )
+        counts.add("memberships", "deactivated", cursor.rowcount)
+
+
+def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
+    cursor.execute(
+        """
+        UPDATE people_guardianlink x SET relation = g.relation, is_active = true, updated_at = now()
+          FROM st_g g
+         WHERE x.id = g.gid AND NOT g.is_new AND (x.relation, x.is_active) IS DISTINCT FROM (g.relation, true)
+        """
+    )
+    counts.add("guardian_links", "updated", cursor.rowcount)
+    suspended = _suspend_if_mostly_new(
+        cursor, "people_guardianlink", _count(cursor, "SELECT count(*) FROM st_g WHERE is_new")
+    )
+    cursor.execute(
+        """
+        INSERT INTO people_guardianlink (id, parent_id, child_id, relation, is_active, created_at, updated_at)
+        SELECT g.gid, g.parent_pid, g.child_pid, g.relation, true, now(), now() FROM st_g g WHERE g.is_new
+        """
+    )
+    counts.add("guardian_links", "created", cursor.rowcount)
+    if suspended:
+        suspended.restore()
+    _refresh_stats(cursor, "people_guardianlink", counts.data["guardian_links"]["created"])
+    total = _count(cursor, "SELECT count(*) FROM st_g")
+    counts.add(
+        "guardian_links",
+        "unchanged",
+        total - counts.data["guardian_links"]["created"] - counts.data["guardian_links"]["updated"],
+    )
+    if full:
+        cursor.execute(
+            """
+            UPDATE people_guardianlink x SET is_active = false, updated_at = now()
+             WHERE x.is_active AND NOT EXISTS (SELECT 1 FROM st_g g WHERE g.gid = x.id)
+            """
+        )
+        counts.add("guardian_links", "deactivated", cursor.rowcount)
+
+
+def _apply_accounts(cursor: Any, *, counts: Counts) -> None:
+    """Every active person with a platform role has an account ``p<person id>`` whose registry
+    roles are exactly theirs; roles given elsewhere stay. Computed over the whole region (a delta
+    import can change anyone's roles), written only where something differs."""
+    params = {"registry_roles": list(REGISTRY_ROLES)}
+    cursor.execute(
+        f"""
+        CREATE TEMP TABLE st_roles AS
+        SELECT r.person_id, {_ROLES_ARRAY} AS roles
+          FROM (SELECT m.person_id, m.role::text AS role
+                  FROM people_membership m JOIN schools_school s ON s.id = m.school_id AND s.is_active
+                 WHERE m.is_active AND m.role IN ('student', 'teacher', 'school_admin')
+                UNION ALL
+                SELECT g.parent_id, 'parent'
+                  FROM people_guardianlink g JOIN people_person c ON c.id = g.child_id AND c.is_active
+                 WHERE g.is_active) r
+          JOIN people_person p ON p.id = r.person_id AND p.is_active
+         GROUP BY r.person_id
+        """  # noqa: S608 - constants of this module
+    )
+    _analyze(cursor, "st_roles")
+    # An account named after the person may exist unlinked (the person's link was cleared).
+    cursor.execute(
+        """
+        UPDATE people_person p SET user_id = u.id
+          FROM st_roles r, core_user u
+         WHERE p.id = r.person_id AND p.user_id IS NULL AND u.username = 'p' || p.id
+           AND NOT EXISTS (SELECT 1 FROM people_person o WHERE o.user_id = u.id)
+        """
+    )
+    cursor.execute(
+        f"""
+        WITH created AS (
+            INSERT INTO core_user ({_USER_COLUMNS})
+            SELECT {_UNUSABLE_PASSWORD}, false, 'p' || p.id, left(p.name, 150), left(p.surname, 150), '', false,
+                   true, now(), r.roles, NULL, ''
+              FROM st_roles r JOIN people_person p ON p.id = r.person_id
+             WHERE p.user_id IS NULL
+            ON CONFLICT (username) DO NOTHING
+            RETURNING id, username
+        )
+        UPDATE people_person p SET user_id = c.id FROM created c WHERE p.id = substr(c.username, 2)::bigint
+        """  # noqa: S608 - constants of this module
+    )
+    counts.add("accounts", "created", cursor.rowcount)
+    _refresh_stats(cursor, "core_user", cursor.rowcount)
+    # Desired state of every linked account: other roles first as they were, then the
+    # registry's in a fixed order; active while the person is active and has any role.
+    cursor.execute(
+        """
+        WITH desired AS MATERIALIZED (
+            SELECT u.id, u.is_active AS was_active, rr.roles,
+                   p.is_active AND cardinality(rr.roles) > 0 AS is_active,
+                   left(p.name, 150) AS first_name, left(p.surname, 150) AS last_name,
+                   (u.roles, u.is_active, u.first_name, u.last_name)
+                     IS DISTINCT FROM (rr.roles, p.is_active AND cardinality(rr.roles) > 0,
+                                       left(p.name, 150), left(p.surname, 150)) AS differs
+              FROM people_person p
+              JOIN core_user u ON u.id = p.user_id
+              LEFT JOIN st_roles r ON r.person_id = p.id
+             CROSS JOIN LATERAL (
+                   SELECT CASE WHEN u.roles <@ %(registry_roles)s::varchar(32)[]
+                               THEN COALESCE(r.roles, '{}')
+                               ELSE ARRAY(SELECT x FROM unnest(u.roles) x WHERE x <> ALL(%(registry_roles)s))
+                                    || COALESCE(r.roles, '{}') END AS roles) rr
+        ), changed AS (
+            UPDATE core_user u SET roles = d.roles, is_active = d.is_active, first_name = d.first_name,
+                                   last_name = d.last_name
+              FROM desired d WHERE d.id = u.id AND d.differs
+            RETURNING d.was_active AND NOT d.is_active AS deactivated
+        )
+        SELECT (SELECT count(*) FROM changed WHERE deactivated), (SELECT count(*) FROM changed),
+               (SELECT count(*) FROM desired)
+        """,
+        params,
+    )
+    deactivated, changed, examined = cursor.fetchone()
+    counts.add("accounts", "deactivated", deactivated)
+    counts.add("accounts", "updated", changed - deactivated)
+    counts.add("accounts", "unchanged", examined - counts.data["accounts"]["created"] - changed)
+
+
+# What an import reads and writes in a region. Tables only the registry writes: the number of
+# rows and the sum of their row versions' transaction ids (xmin) — any insert, update or delete
+# changes it, and it costs no hashing. Classes and accounts are also written by others for their
+# own columns (class teacher, last login), which must not make an import necessary: there, a
+# hash of the import's columns only.
+_FINGERPRINT = {
+    "schools_school": "t.xmin::text::bigint",
+    "people_person": "t.xmin::text::bigint",
+    "people_membership": "t.xmin::text::bigint",
+    "people_guardianlink": "t.xmin::text::bigint",
+    "schools_schoolclass": "hashtextextended(ROW(t.id, t.school_id, t.name, t.parallel, t.letter, t.is_active)::text, 0)",
+    "core_user": "hashtextextended(ROW(t.id, t.username, t.roles, t.is_active, t.first_name, t.last_name)::text, 0)",
+}
+
+
+def region_fingerprint(cursor: Any) -> str:
+    """A digest of the region's registry tables as they are now (see ``_FINGERPRINT``)."""
+    import hashlib
+
+    part = "(SELECT count(*) || ':' || COALESCE(sum({value}), 0) FROM {table} t)"
+    parts = [part.format(value=value, table=table) for table, value in _FINGERPRINT.items()]
+    cursor.execute(f"SELECT concat_ws(';', {', '.join(parts)})")
+    return hashlib.sha256(cursor.fetchone()[0].encode()).hexdigest()
+
+
+def copy_rejections(cursor: Any, *, job_id: int, from_job_id: int) -> None:
+    cursor.execute(
+        """
+        INSERT INTO public.imports_importrejection (job_id, entity, file, line, field, reason)
+        SELECT %s, entity, file, line, field, reason FROM public.imports_importrejection
+         WHERE job_id = %s ORDER BY id
+        """,
+        [job_id, from_job_id],
+    )
+
+
+def audit(cursor: Any, *, job_id: int, actor_label: str, counts: Counts, mode: str) -> None:
+    """One audit event in the region per applied import: the job is the detailed record."""
+    import json
+
+    cursor.execute(
+        """
+        INSERT INTO core_auditevent (at, actor_id, actor_label, action, entity, entity_id, changes)
+        VALUES (now(), NULL, %s, 'registry_import', 'import_job', %s, %s::jsonb)
+        """,
+        [actor_label or "system", str(job_id), json.dumps({"mode": mode, "counts": counts.data})],
+    )
+
+
+def save_rejections(cursor: Any, *, job_id: int, counts: Counts) -> None:
+    cursor.execute("SELECT entity, count(*) FROM st_rejection GROUP BY entity")
+    for entity, n in cursor.fetchall():
+        if entity in counts.data:
+            counts.add(entity, "rejected", n)
+    cursor.execute(
+        """
+        INSERT INTO public.imports_importrejection (job_id, entity, file, line, field, reason)
+        SELECT %s, entity, file, line, left(field, 64), left(reason, 500) FROM st_rejection ORDER BY file, line
+        """,
+        [job_id],
+    )
