@@ -45,6 +45,7 @@ TENANT_APPS = [
     "regions.academics",
     "regions.teaching",
     "regions.timetable",
+    "regions.journal",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -164,6 +165,10 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
+
+# --- Links in e-mails: <scheme>://<region's primary domain>[:<port>]/... ----------------------
+PUBLIC_URL_SCHEME = env_str("PUBLIC_URL_SCHEME", "https")
+PUBLIC_URL_PORT = env_str("PUBLIC_URL_PORT", "")
 
 # --- Regions: archives are schema dumps written before a region is detached ------------------
 REGION_ARCHIVE_DIR = Path(env_str("REGION_ARCHIVE_DIR", str(VAR_DIR / "archives")))

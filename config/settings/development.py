@@ -12,3 +12,5 @@ DATABASES = {
     "default": database_settings_from_url(os.environ.get("DATABASE_URL") or embedded_database_url()),
 }
 EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+PUBLIC_URL_SCHEME = os.environ.get("PUBLIC_URL_SCHEME", "http")
+PUBLIC_URL_PORT = os.environ.get("PUBLIC_URL_PORT", os.environ.get("PORT", "8000"))
