@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "core.context_processors.platform",
+                "regions.journal.context_processors.journal_nav",
             ],
         },
     },
@@ -164,6 +165,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AttendanceKindEnum": "regions.journal.models.AttendanceKind",
+        "NotificationKindEnum": "regions.journal.models.NotificationKind",
+    },
 }
 
 # --- Links in e-mails: <scheme>://<region's primary domain>[:<port>]/... ----------------------

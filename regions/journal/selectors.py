@@ -1,0 +1,894 @@
+"""Reads of the journal and the diary: each page's data in a fixed number of queries, whatever
+the number of lessons, students or marks (the tests assert the counts at two sizes)."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from core.models import AuditEvent
+from core.roles import Role
+from regions.academics.models import AcademicYear, ControlForm, GradingScale, StudyPeriod
+from regions.access import Viewer
+from regions.journal import grading
+from regions.journal.access import (
+    can_view_journal,
+    can_view_student_diary,
+    is_assigned_teacher,
+    is_school_admin,
+)
+from regions.journal.errors import JournalNotFound
+from regions.journal.models import (
+    ATTENDANCE_SHORT,
+    Attendance,
+    AttendanceKind,
+    FinalMark,
+    Homework,
+    HomeworkDone,
+    HomeworkFile,
+    HomeworkVariant,
+    Mark,
+    Notification,
+)
+from regions.journal.policy import (
+    effective_control_forms,
+    effective_scale,
+    pick_period,
+    school_periods,
+    year_periods,
+)
+from regions.people.models import Membership, MembershipRole, Person
+from regions.schools.models import School, SchoolClass
+from regions.teaching.models import StudyGroup, Subject, TeachingAssignment
+from regions.timetable.models import Lesson, LessonStatus
+
+JOURNAL_ENTITIES = ("journal.mark", "journal.attendance", "journal.final_mark")
+
+
+# --- the teacher's list of journals -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JournalLink:
+    kind: str  # "class" | "group"
+    target_id: int
+    target_name: str
+    subject_id: int
+    subject_name: str
+    school_name: str
+    teacher_name: str = ""
+    note: str = ""
+
+
+def journal_links(*, viewer: Viewer, school_id: int | None = None) -> list[JournalLink]:
+    """The journals a viewer may open: their teacher load and substitutions, the classes they
+    lead, and — for school admins — every journal of their school (a regional admin picks a
+    school first)."""
+    q = Q(pk__in=[])
+    if viewer.has_role(Role.TEACHER) and viewer.person_id is not None:
+        q |= Q(teacher_id=viewer.person_id)
+        if viewer.homeroom_class_ids:
+            q |= Q(school_class_id__in=viewer.homeroom_class_ids)
+    if viewer.admin_school_ids:
+        q |= Q(school_id__in=viewer.admin_school_ids)
+    if viewer.is_regional_admin and school_id is not None:
+        q |= Q(school_id=school_id)
+    rows = (
+        TeachingAssignment.objects.filter(q, is_active=True)
+        .select_related("school_class", "group", "subject", "school", "teacher")
+        .order_by(
+            "school__short_name",
+            "school_class__parallel",
+            "school_class__letter",
+            "group__name",
+            "subject__name",
+        )
+    )
+    links: dict[tuple[str, int, int], JournalLink] = {}
+    for a in rows:
+        kind, target = ("class", a.school_class) if a.school_class_id else ("group", a.group)
+        key = (kind, target.pk, a.subject_id)  # type: ignore[union-attr]
+        links.setdefault(
+            key,
+            JournalLink(
+                kind, target.pk, target.name, a.subject_id, a.subject.name, a.school.short_name,  # type: ignore[union-attr]
+                teacher_name=a.teacher.full_name,
+            ),
+        )  # fmt: skip
+    if viewer.has_role(Role.TEACHER) and viewer.person_id is not None:
+        subs = (
+            Lesson.objects.filter(substitute_id=viewer.person_id)
+            .select_related("school_class", "group", "subject", "school")
+            .order_by("-date")[:50]
+        )
+        for lesson in subs:
+            kind, target = (
+                ("class", lesson.school_class) if lesson.school_class_id else ("group", lesson.group)
+            )
+            key = (kind, target.pk, lesson.subject_id)  # type: ignore[union-attr]
+            links.setdefault(
+                key,
+                JournalLink(
+                    kind, target.pk, target.name, lesson.subject_id, lesson.subject.name,  # type: ignore[union-attr]
+                    lesson.school.short_name, note="замена",
+                ),
+            )  # fmt: skip
+    return list(links.values())
+
+
+# --- the journal page ---------------------------------------------------------------------------
+
+
+@dataclass
+class LessonColumn:
+    lesson: Lesson
+    topic: str
+    has_homework: bool
+    writable: bool  # marks and attendance may be put (taught by the viewer, held, not in the future)
+    editable: bool  # topic and homework may be edited
+
+
+@dataclass
+class JournalRow:
+    student: Person
+    date_from: datetime.date | None
+    date_to: datetime.date | None
+    # per lesson: marks (id, value, weight, form short name, comment, form id), attendance
+    # (id, kind, short, reason) or None, and whether the viewer may write the cell
+    cells: list[tuple[list[tuple[int, str, int, str, str, int]], tuple[int, str, str, str] | None, bool]]
+    average: Decimal | None
+    proposed: str
+    final: FinalMark | None
+    hints: list[grading.Hint]
+
+
+@dataclass
+class JournalPage:
+    kind: str
+    school: School
+    school_class: SchoolClass | None
+    group: StudyGroup | None
+    subject: Subject
+    period: StudyPeriod
+    periods: list[StudyPeriod]
+    columns: list[LessonColumn]
+    rows: list[JournalRow]
+    control_forms: list[ControlForm]
+    scale: GradingScale | None
+    can_write: bool  # at least some lessons are the viewer's to write
+    finals_writable: bool
+    finals_closed: bool
+    admin_mode: bool
+    edit_mode: bool
+    today: datetime.date
+
+    @property
+    def target(self) -> SchoolClass | StudyGroup:
+        return self.school_class or self.group  # type: ignore[return-value]
+
+    @property
+    def title(self) -> str:
+        return f"{self.target.name} · {self.subject.name}"
+
+
+def _target(kind: str, target_id: int) -> tuple[School, SchoolClass | None, StudyGroup | None]:
+    if kind == "class":
+        school_class = SchoolClass.objects.select_related("school").filter(pk=target_id).first()
+        if school_class is None:
+            raise JournalNotFound("Класс не найден", field="school_class")
+        return school_class.school, school_class, None
+    if kind == "group":
+        group = StudyGroup.objects.select_related("school").filter(pk=target_id).first()
+        if group is None:
+            raise JournalNotFound("Группа не найдена", field="group")
+        return group.school, None, group
+    raise JournalNotFound("Журнал не найден")
+
+
+def _students(
+    school_class: SchoolClass | None, group: StudyGroup | None, starts: datetime.date, ends: datetime.date
+) -> list[tuple[Person, datetime.date | None, datetime.date | None]]:
+    """Students of the class during [starts, ends] with their membership dates (a student who
+    left or came mid-period is a row; the cells outside their dates are closed). A group has
+    no dates: its current members."""
+    if school_class is not None:
+        memberships = (
+            Membership.objects.filter(school_class_id=school_class.pk, role=MembershipRole.STUDENT)
+            .filter(Q(date_from__isnull=True) | Q(date_from__lte=ends))
+            .filter(Q(date_to__isnull=True) | Q(date_to__gte=starts))
+            .filter(Q(is_active=True) | Q(date_to__isnull=False))
+            .select_related("person")
+            .only(
+                "date_from", "date_to", "person__id", "person__surname", "person__name", "person__patronymic"
+            )
+            .order_by("person__surname", "person__name", "person__id")
+        )
+        return [(m.person, m.date_from, m.date_to) for m in memberships]
+    if group is None:
+        return []
+    people = (
+        Person.objects.filter(study_groups=group)
+        .only("id", "surname", "name", "patronymic")
+        .order_by("surname", "name", "id")
+    )
+    return [(p, None, None) for p in people]
+
+
+def journal_page(
+    *,
+    viewer: Viewer,
+    kind: str,
+    target_id: int,
+    subject_id: int,
+    today: datetime.date,
+    period_id: int | None = None,
+    edit: bool = False,
+) -> JournalPage:
+    school, school_class, group = _target(kind, target_id)
+    class_id = school_class.pk if school_class else None
+    group_id = group.pk if group else None
+    subject = Subject.objects.filter(pk=subject_id).first()
+    if subject is None:
+        raise JournalNotFound("Предмет не найден", field="subject")
+    taught_lessons_only = False
+    if not can_view_journal(viewer, school_id=school.pk, class_id=class_id, group_id=group_id):
+        # a substitute sees the journal of the class they stood in for, and writes only those lessons
+        if not (viewer.has_role(Role.TEACHER) and viewer.person_id is not None):
+            raise JournalNotFound("Журнал не найден")
+        taught_lessons_only = True
+
+    periods = school_periods(school.pk)
+    period = pick_period(periods, today, period_id)
+    if period is None:
+        raise JournalNotFound(
+            "Период не найден: для школы не настроен учебный год" if not periods else "Период не найден",
+            field="period",
+        )
+
+    lessons_qs = Lesson.objects.filter(period_id=period.pk, subject_id=subject.pk).select_related(
+        "content", "substitute"
+    )
+    lessons_qs = (
+        lessons_qs.filter(school_class_id=class_id) if class_id else lessons_qs.filter(group_id=group_id)
+    )
+    lessons = list(lessons_qs.order_by("date", "lesson_number", "id"))
+    if taught_lessons_only and not any(
+        viewer.person_id in (lesson.teacher_id, lesson.substitute_id) for lesson in lessons
+    ):
+        raise JournalNotFound("Журнал не найден")
+
+    admin = is_school_admin(viewer, school.pk)
+    assigned = is_assigned_teacher(viewer, subject_id=subject.pk, class_id=class_id, group_id=group_id)
+    admin_writes = admin and edit
+    lesson_ids = [lesson.pk for lesson in lessons]
+
+    def lesson_writable(lesson: Lesson) -> bool:
+        return (
+            assigned
+            or admin_writes
+            or (viewer.has_role(Role.TEACHER) and viewer.person_id == lesson.acting_teacher_id)
+        )
+
+    students = _students(school_class, group, period.starts_on, period.ends_on)
+    student_ids = [p.pk for p, _f, _t in students]
+
+    marks_by_student: dict[int, list[tuple[int, int, str, Decimal | None, int, int, str]]] = defaultdict(list)
+    for row in Mark.objects.filter(
+        student_id__in=student_ids,
+        lesson__period_id=period.pk,
+        lesson__subject_id=subject.pk,
+        is_deleted=False,
+    ).values_list(
+        "student_id", "id", "lesson_id", "value", "value_five", "weight", "control_form_id", "comment"
+    ):
+        marks_by_student[row[0]].append(row[1:])  # type: ignore[arg-type]
+    attendance: dict[tuple[int, int], tuple[int, str, str, str]] = {}
+    for att_id, lesson_id, student_id, att_kind, reason in Attendance.objects.filter(
+        lesson_id__in=lesson_ids, is_deleted=False
+    ).values_list("id", "lesson_id", "student_id", "kind", "reason"):
+        attendance[(lesson_id, student_id)] = (
+            att_id,
+            att_kind,
+            ATTENDANCE_SHORT.get(AttendanceKind(att_kind), att_kind),
+            reason,
+        )
+    homework_lessons = set(
+        Homework.objects.filter(lesson_id__in=lesson_ids, is_deleted=False).values_list(
+            "lesson_id", flat=True
+        )
+    )
+    finals = {
+        f.student_id: f
+        for f in FinalMark.objects.filter(
+            student_id__in=student_ids, subject_id=subject.pk, period_id=period.pk, is_deleted=False
+        )
+    }
+    forms = effective_control_forms(school.pk)
+    form_names = {f.pk: f.name for f in forms}
+    scale = effective_scale(school.pk)
+    weights = sorted({f.weight for f in forms})
+
+    columns = []
+    for lesson in lessons:
+        held = lesson.status == LessonStatus.SCHEDULED and lesson.date <= today
+        writable = lesson_writable(lesson)
+        content = getattr(lesson, "content", None)
+        columns.append(
+            LessonColumn(
+                lesson=lesson,
+                topic=content.topic if content is not None else "",
+                has_homework=lesson.pk in homework_lessons,
+                writable=writable and held,
+                editable=writable,
+            )
+        )
+
+    rows = []
+    for person, date_from, date_to in students:
+        own = marks_by_student.get(person.pk, [])
+        by_lesson: dict[int, list[tuple[int, str, int, str, str, int]]] = defaultdict(list)
+        for mark_id, lesson_id, value, _five, weight, form_id, comment in own:
+            by_lesson[lesson_id].append(
+                (mark_id, value, weight, form_names.get(form_id, ""), comment, form_id)
+            )
+        cells = []
+        for column in columns:
+            lesson = column.lesson
+            inside = (date_from is None or date_from <= lesson.date) and (
+                date_to is None or lesson.date <= date_to
+            )
+            cells.append(
+                (
+                    by_lesson.get(lesson.pk, []),
+                    attendance.get((lesson.pk, person.pk)),
+                    column.writable and inside,
+                )
+            )
+        current = grading.totals((five, weight) for _i, _l, _v, five, weight, _f, _c in own)
+        average = current.average
+        rows.append(
+            JournalRow(
+                student=person,
+                date_from=date_from,
+                date_to=date_to,
+                cells=cells,
+                average=grading.as_decimal(average),
+                proposed=str(grading.round_mark(average)) if average is not None else "",
+                final=finals.get(person.pk),
+                hints=grading.hints(current, weights) if average is not None else [],
+            )
+        )
+    finals_closed = today > period.closes_on
+    return JournalPage(
+        kind=kind,
+        school=school,
+        school_class=school_class,
+        group=group,
+        subject=subject,
+        period=period,
+        periods=year_periods(periods, period.academic_year_id),
+        columns=columns,
+        rows=rows,
+        control_forms=forms,
+        scale=scale,
+        can_write=any(c.editable for c in columns),
+        finals_writable=(assigned and not finals_closed) or admin_writes,
+        finals_closed=finals_closed,
+        admin_mode=admin,
+        edit_mode=admin_writes,
+        today=today,
+    )
+
+
+# --- year finals of a journal ---------------------------------------------------------------------
+
+
+@dataclass
+class YearRow:
+    student: Person
+    period_finals: list[FinalMark | None]
+    proposed_average: Decimal | None
+    proposed: str
+    final: FinalMark | None
+
+
+@dataclass
+class YearPage:
+    kind: str
+    school: School
+    school_class: SchoolClass | None
+    group: StudyGroup | None
+    subject: Subject
+    academic_year: AcademicYear
+    periods: list[StudyPeriod]
+    rows: list[YearRow]
+    writable: bool
+    closed: bool
+    closes_on: datetime.date
+
+    @property
+    def target(self) -> SchoolClass | StudyGroup:
+        return self.school_class or self.group  # type: ignore[return-value]
+
+
+def journal_year_page(
+    *, viewer: Viewer, kind: str, target_id: int, subject_id: int, today: datetime.date, edit: bool = False
+) -> YearPage:
+    school, school_class, group = _target(kind, target_id)
+    class_id = school_class.pk if school_class else None
+    group_id = group.pk if group else None
+    if not can_view_journal(viewer, school_id=school.pk, class_id=class_id, group_id=group_id):
+        raise JournalNotFound("Журнал не найден")
+    subject = Subject.objects.filter(pk=subject_id).first()
+    if subject is None:
+        raise JournalNotFound("Предмет не найден", field="subject")
+    all_periods = school_periods(school.pk)
+    current = pick_period(all_periods, today)
+    if current is None:
+        raise JournalNotFound("Для школы не настроен учебный год", field="period")
+    year = current.academic_year
+    periods = year_periods(all_periods, year.pk)
+    students = _students(school_class, group, year.starts_on, year.ends_on)
+    ids = [p.pk for p, _f, _t in students]
+    finals: dict[tuple[int, int | None], FinalMark] = {
+        (f.student_id, f.period_id): f
+        for f in FinalMark.objects.filter(
+            student_id__in=ids, subject_id=subject.pk, academic_year_id=year.pk, is_deleted=False
+        )
+    }
+    year_marks: dict[int, list[tuple[Decimal | None, int]]] = defaultdict(list)
+    for student_id, five, weight in Mark.objects.filter(
+        student_id__in=ids,
+        lesson__subject_id=subject.pk,
+        lesson__period__academic_year_id=year.pk,
+        is_deleted=False,
+    ).values_list("student_id", "value_five", "weight"):
+        year_marks[student_id].append((five, weight))
+    rows = []
+    for person, _f, _t in students:
+        per = [finals.get((person.pk, p.pk)) for p in periods]
+        numeric = [int(f.value) for f in per if f is not None and f.value in ("2", "3", "4", "5")]
+        average = (
+            grading.weighted_average((v, 1) for v in numeric)
+            if numeric
+            else grading.weighted_average(year_marks.get(person.pk, []))
+        )
+        rows.append(
+            YearRow(
+                student=person,
+                period_finals=per,
+                proposed_average=grading.as_decimal(average),
+                proposed=str(grading.round_mark(average)) if average is not None else "",
+                final=finals.get((person.pk, None)),
+            )
+        )
+    closes_on = max((p.closes_on for p in periods), default=year.ends_on)
+    admin = is_school_admin(viewer, school.pk)
+    assigned = is_assigned_teacher(viewer, subject_id=subject.pk, class_id=class_id, group_id=group_id)
+    closed = today > closes_on
+    return YearPage(
+        kind=kind,
+        school=school,
+        school_class=school_class,
+        group=group,
+        subject=subject,
+        academic_year=year,
+        periods=periods,
+        rows=rows,
+        writable=(assigned and not closed) or (admin and edit),
+        closed=closed,
+        closes_on=closes_on,
+    )
+
+
+# --- a lesson's topic and homework ----------------------------------------------------------------
+
+
+def lesson_for_view(*, viewer: Viewer, lesson_id: int) -> Lesson:
+    from regions.journal.access import can_view_lesson
+
+    lesson = (
+        Lesson.objects.select_related(
+            "school_class", "group", "subject", "teacher", "substitute", "content", "school"
+        )
+        .filter(pk=lesson_id)
+        .first()
+    )
+    if lesson is None or not can_view_lesson(viewer, lesson):
+        raise JournalNotFound(f"Урок {lesson_id} не найден", field="lesson")
+    return lesson
+
+
+def lesson_homework(lesson_id: int) -> list[Homework]:
+    return list(
+        Homework.objects.filter(lesson_id=lesson_id, is_deleted=False)
+        .select_related("due_lesson")
+        .prefetch_related(
+            Prefetch("variants", queryset=HomeworkVariant.objects.select_related("student")),
+            Prefetch("files", queryset=HomeworkFile.objects.order_by("id")),
+        )
+        .order_by("id")
+    )
+
+
+def lesson_students(lesson: Lesson) -> list[Person]:
+    starts = ends = lesson.date
+    return [p for p, _f, _t in _students(lesson.school_class, lesson.group, starts, ends)]
+
+
+def homework_file_for(*, viewer: Viewer, file_id: int) -> HomeworkFile:
+    """A homework file, if the viewer may see it: whoever sees the lesson's journal, and the
+    students (and their parents) of the class or group — a variant's file only its student."""
+    from regions.journal.access import can_view_lesson
+
+    attachment = HomeworkFile.objects.select_related("homework__lesson", "variant").filter(pk=file_id).first()
+    if attachment is None or attachment.homework.is_deleted:
+        raise JournalNotFound("Файл не найден")
+    lesson = attachment.homework.lesson
+    if can_view_lesson(viewer, lesson):
+        return attachment
+    student_ids = {viewer.person_id, *viewer.child_ids} - {None}
+    if attachment.variant_id is not None:
+        allowed = attachment.variant.student_id in student_ids  # type: ignore[union-attr]
+    elif lesson.group_id is not None:
+        allowed = StudyGroup.members.through.objects.filter(
+            studygroup_id=lesson.group_id, person_id__in=student_ids
+        ).exists()
+    else:
+        allowed = Membership.objects.filter(
+            person_id__in=student_ids, school_class_id=lesson.school_class_id, role=MembershipRole.STUDENT
+        ).exists()
+    if not allowed:
+        raise JournalNotFound("Файл не найден")
+    return attachment
+
+
+# --- the diary ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Child:
+    person: Person
+    memberships: list[Membership]
+
+    @property
+    def label(self) -> str:
+        where = ", ".join(
+            f"{m.school_class.name if m.school_class else ''} {m.school.short_name}".strip()
+            for m in self.memberships
+        )
+        return f"{self.person.surname} {self.person.name}" + (f" ({where})" if where else "")
+
+    @property
+    def class_ids(self) -> list[int]:
+        return [m.school_class_id for m in self.memberships if m.school_class_id]
+
+    @property
+    def school_id(self) -> int | None:
+        return self.memberships[0].school_id if self.memberships else None
+
+
+def diary_children(*, viewer: Viewer) -> list[Child]:
+    """Whose diary the viewer may open: themself (a student) and their children (a parent)."""
+    ids = set(viewer.child_ids)
+    if viewer.has_role(Role.STUDENT) and viewer.person_id is not None:
+        ids.add(viewer.person_id)
+    if not ids:
+        return []
+    people = (
+        Person.objects.filter(pk__in=ids)
+        .only("id", "surname", "name", "patronymic", "user_id")
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.filter(role=MembershipRole.STUDENT, is_active=True)
+                .select_related("school", "school_class")
+                .order_by("id"),
+                to_attr="student_memberships",
+            )
+        )
+        .order_by("surname", "name", "id")
+    )
+    return [Child(p, p.student_memberships) for p in people]  # type: ignore[attr-defined]
+
+
+def pick_child(*, viewer: Viewer, children: list[Child], student_id: int | None) -> Child:
+    if student_id is None:
+        own = next((c for c in children if c.person.pk == viewer.person_id), None)
+        if own is not None:
+            return own
+        if children:
+            return children[0]
+        raise JournalNotFound("Нет дневников, которые вам доступны")
+    if not can_view_student_diary(viewer, student_id):
+        raise JournalNotFound("Дневник не найден")
+    child = next((c for c in children if c.person.pk == student_id), None)
+    if child is None:
+        raise JournalNotFound("Дневник не найден")
+    return child
+
+
+@dataclass
+class DiaryHomework:
+    homework: Homework
+    text: str
+    files: list[HomeworkFile]
+    done: bool
+    is_variant: bool
+
+
+@dataclass
+class DiaryLesson:
+    lesson: Lesson
+    topic: str
+    marks: list[Mark] = field(default_factory=list)
+    attendance: Attendance | None = None
+    homework: list[DiaryHomework] = field(default_factory=list)
+
+    @property
+    def teacher(self) -> Person:
+        return self.lesson.substitute or self.lesson.teacher
+
+
+@dataclass
+class DiaryDay:
+    date: datetime.date
+    lessons: list[DiaryLesson]
+    homework_by_date: list[DiaryHomework]
+
+
+@dataclass
+class DiaryWeek:
+    child: Child
+    children: list[Child]
+    monday: datetime.date
+    days: list[DiaryDay]
+
+    @property
+    def previous(self) -> datetime.date:
+        return self.monday - datetime.timedelta(days=7)
+
+    @property
+    def next(self) -> datetime.date:
+        return self.monday + datetime.timedelta(days=7)
+
+    @property
+    def saturday(self) -> datetime.date:
+        return self.monday + datetime.timedelta(days=5)
+
+
+def _student_groups(student_id: int) -> list[int]:
+    return list(
+        StudyGroup.members.through.objects.filter(person_id=student_id).values_list(
+            "studygroup_id", flat=True
+        )
+    )
+
+
+def _lessons_of(class_ids: list[int], group_ids: list[int]) -> QuerySet[Lesson]:
+    return Lesson.objects.filter(Q(school_class_id__in=class_ids) | Q(group_id__in=group_ids))
+
+
+def _diary_homework(homework: list[Homework], student_id: int) -> list[DiaryHomework]:
+    result = []
+    for hw in homework:
+        variant = next((v for v in hw.variants.all() if v.student_id == student_id), None)
+        files = [
+            f
+            for f in hw.files.all()
+            if f.variant_id is None or (variant is not None and f.variant_id == variant.pk)
+        ]
+        done = any(d.done for d in hw.done_flags.all())
+        result.append(
+            DiaryHomework(
+                homework=hw,
+                text=variant.text if variant is not None else hw.text,
+                files=files,
+                done=done,
+                is_variant=variant is not None,
+            )
+        )
+    return result
+
+
+def diary_week(*, viewer: Viewer, student_id: int | None, day: datetime.date) -> DiaryWeek:
+    """The week (Monday–Saturday) around ``day`` of a student's diary."""
+    children = diary_children(viewer=viewer)
+    child = pick_child(viewer=viewer, children=children, student_id=student_id)
+    sid = child.person.pk
+    monday = day - datetime.timedelta(days=day.weekday())
+    saturday = monday + datetime.timedelta(days=5)
+    groups = _student_groups(sid)
+    lessons = list(
+        _lessons_of(child.class_ids, groups)
+        .filter(date__gte=monday, date__lte=saturday)
+        .select_related("subject", "teacher", "substitute", "room", "content")
+        .order_by("date", "lesson_number", "starts_at", "id")
+    )
+    ids = [lesson.pk for lesson in lessons]
+    by_lesson = {
+        lesson.pk: DiaryLesson(
+            lesson=lesson, topic=getattr(getattr(lesson, "content", None), "topic", "") or ""
+        )
+        for lesson in lessons
+    }
+    for mark in (
+        Mark.objects.filter(student_id=sid, lesson_id__in=ids, is_deleted=False)
+        .select_related("control_form")
+        .order_by("created_at", "id")
+    ):
+        by_lesson[mark.lesson_id].marks.append(mark)
+    for entry in Attendance.objects.filter(student_id=sid, lesson_id__in=ids, is_deleted=False):
+        by_lesson[entry.lesson_id].attendance = entry
+    homework = list(
+        Homework.objects.filter(is_deleted=False)
+        .filter(
+            Q(due_lesson_id__in=ids)
+            | Q(
+                due_lesson__isnull=True,
+                due_date__gte=monday,
+                due_date__lte=saturday,
+                lesson__in=_lessons_of(child.class_ids, groups),
+            )
+        )
+        .select_related("lesson__subject")
+        .prefetch_related(
+            Prefetch("variants", queryset=HomeworkVariant.objects.filter(student_id=sid)),
+            Prefetch("files", queryset=HomeworkFile.objects.order_by("id")),
+            Prefetch("done_flags", queryset=HomeworkDone.objects.filter(student_id=sid)),
+        )
+        .order_by("id")
+    )
+    by_date: dict[datetime.date, list[DiaryHomework]] = defaultdict(list)
+    for hw, item in zip(homework, _diary_homework(homework, sid), strict=True):
+        if hw.due_lesson_id is not None and hw.due_lesson_id in by_lesson:
+            by_lesson[hw.due_lesson_id].homework.append(item)
+        elif hw.due_date is not None:
+            by_date[hw.due_date].append(item)
+    days = []
+    for offset in range(6):
+        date = monday + datetime.timedelta(days=offset)
+        days.append(
+            DiaryDay(
+                date=date,
+                lessons=[by_lesson[lesson.pk] for lesson in lessons if lesson.date == date],
+                homework_by_date=by_date.get(date, []),
+            )
+        )
+    return DiaryWeek(child=child, children=children, monday=monday, days=days)
+
+
+@dataclass
+class SubjectMarks:
+    subject: Subject
+    marks: list[Mark]
+    average: Decimal | None
+    proposed: str
+    hints: list[grading.Hint]
+    finals: list[FinalMark | None]
+    year_final: FinalMark | None
+
+    @property
+    def hint_lines(self) -> list[str]:
+        """«До 5: 2 пятёрки с весом 1 или 1 пятёрка с весом 3»."""
+        return hint_lines(self.hints)
+
+
+def hint_lines(hints: list[grading.Hint]) -> list[str]:
+    lines = []
+    for target in (4, 5):
+        options = [
+            f"{h.count} {grading.plural_ru(h.count, 'пятёрка', 'пятёрки', 'пятёрок')} с весом {h.weight}"
+            for h in hints
+            if h.target == target
+        ]
+        if options:
+            lines.append(f"До {target}: " + " или ".join(options))
+    return lines
+
+
+@dataclass
+class DiaryMarks:
+    child: Child
+    children: list[Child]
+    period: StudyPeriod | None
+    periods: list[StudyPeriod]
+    subjects: list[SubjectMarks]
+    weights: list[int]
+
+
+def diary_marks(
+    *, viewer: Viewer, student_id: int | None, today: datetime.date, period_id: int | None = None
+) -> DiaryMarks:
+    """Marks by subject for a period with the weighted average and the hints, and the finals of
+    every period and the year."""
+    children = diary_children(viewer=viewer)
+    child = pick_child(viewer=viewer, children=children, student_id=student_id)
+    sid = child.person.pk
+    school_id = child.school_id
+    all_periods = school_periods(school_id) if school_id is not None else []
+    period = pick_period(all_periods, today, period_id)
+    if period_id is not None and period is None:
+        raise JournalNotFound("Период не найден", field="period")
+    if period is None:
+        return DiaryMarks(child, children, None, [], [], [])
+    periods = year_periods(all_periods, period.academic_year_id)
+    groups = _student_groups(sid)
+    subject_ids = set(
+        _lessons_of(child.class_ids, groups)
+        .filter(period_id=period.pk)
+        .values_list("subject_id", flat=True)
+        .distinct()
+    )
+    marks = list(
+        Mark.objects.filter(student_id=sid, lesson__period_id=period.pk, is_deleted=False)
+        .select_related("lesson__subject", "control_form")
+        .order_by("lesson__date", "lesson__lesson_number", "created_at", "id")
+    )
+    finals = list(
+        FinalMark.objects.filter(
+            student_id=sid, academic_year_id=period.academic_year_id, is_deleted=False
+        ).select_related("subject")
+    )
+    weights = sorted({f.weight for f in effective_control_forms(school_id)}) if school_id is not None else []
+    subjects: dict[int, Subject] = {}
+    by_subject: dict[int, list[Mark]] = defaultdict(list)
+    for mark in marks:
+        subjects[mark.lesson.subject_id] = mark.lesson.subject
+        by_subject[mark.lesson.subject_id].append(mark)
+    for f in finals:
+        subjects.setdefault(f.subject_id, f.subject)
+    missing = subject_ids - set(subjects)
+    if missing:
+        for subject in Subject.objects.filter(pk__in=missing):
+            subjects[subject.pk] = subject
+    final_map = {(f.subject_id, f.period_id): f for f in finals}
+    rows = []
+    for subject in sorted(subjects.values(), key=lambda s: s.name):
+        own = by_subject.get(subject.pk, [])
+        current = grading.totals((m.value_five, m.weight) for m in own)
+        average = current.average
+        rows.append(
+            SubjectMarks(
+                subject=subject,
+                marks=own,
+                average=grading.as_decimal(average),
+                proposed=str(grading.round_mark(average)) if average is not None else "",
+                hints=grading.hints(current, weights),
+                finals=[final_map.get((subject.pk, p.pk)) for p in periods],
+                year_final=final_map.get((subject.pk, None)),
+            )
+        )
+    return DiaryMarks(child, children, period, periods, rows, weights)
+
+
+# --- notifications and audit ------------------------------------------------------------------------
+
+
+def notifications_for(user: Any) -> QuerySet[Notification]:
+    return Notification.objects.filter(recipient_id=user.pk, in_app=True).order_by("-created_at", "-id")
+
+
+def unread_count(user: Any) -> int:
+    return Notification.objects.filter(recipient_id=user.pk, in_app=True, is_read=False).count()
+
+
+def journal_audit(*, viewer: Viewer, school_id: int | None = None) -> QuerySet[AuditEvent]:
+    """Audit entries of marks, attendance and finals of the schools the viewer administers."""
+    schools = set(viewer.admin_school_ids)
+    if school_id is not None:
+        if not (viewer.is_regional_admin or school_id in schools):
+            raise JournalNotFound("Школа не найдена")
+        schools = {school_id}
+    elif viewer.is_regional_admin and not schools:
+        return AuditEvent.objects.filter(entity__in=JOURNAL_ENTITIES).order_by("-at", "-id")
+    if not schools:
+        raise JournalNotFound("Журнал изменений доступен администратору школы")
+    return AuditEvent.objects.filter(
+        entity__in=JOURNAL_ENTITIES, changes__context__school__in=sorted(schools)
+    ).order_by("-at", "-id")
