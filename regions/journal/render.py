@@ -8,6 +8,7 @@ template engine would; the rest of the page stays a template.
 
 from __future__ import annotations
 
+from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -53,7 +54,7 @@ def journal_rows(page: JournalPage) -> SafeString:
                 )
             else:
                 out.append(f'<td class="cell closed">{"".join(parts)}</td>')
-        average = f"{row.average:.2f}" if row.average is not None else ""
+        average = number_format(row.average, 2) if row.average is not None else ""
         hint = escape("; ".join(f"до «{h.target}»: {h.count} × «5» вес {h.weight}" for h in row.hints))
         out.append(f'<td class="avg" title="{hint}">{average}</td>')
         final = row.final
