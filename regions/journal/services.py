@@ -929,9 +929,11 @@ def _recipients(student_id: int) -> tuple[Person | None, list[int]]:
     return student, sorted({p.user_id for p in people if p.user_id is not None})
 
 
-def _notify(
+def notifications_create(
     *, student_id: int, kind: str, text: str, link: str, in_app_field: str, email_field: str
 ) -> list[Notification]:
+    """Notify the student and their parents, each by their preferences (``in_app_field`` /
+    ``email_field`` name the preference); the e-mails go after the commit, by a task."""
     _student, users = _recipients(student_id)
     if not users:
         return []
@@ -985,7 +987,7 @@ def _notify_mark(
         f"{name}: {what} по предмету «{lesson.subject.name}» ({form.name}, вес {mark.weight}), "
         f"урок {lesson.date:%d.%m.%Y}"
     )
-    _notify(
+    notifications_create(
         student_id=mark.student_id,
         kind=kind,
         text=text,
@@ -1002,7 +1004,7 @@ def _notify_absence(entry: Attendance, lesson: Lesson) -> None:
         f"{name}: {entry.get_kind_display()}{reason} — «{lesson.subject.name}», "
         f"{lesson.date:%d.%m.%Y}, {lesson.lesson_number} урок"
     )
-    _notify(
+    notifications_create(
         student_id=entry.student_id,
         kind=NotificationKind.ABSENCE,
         text=text,
