@@ -20,5 +20,7 @@ PLATFORM_DOMAIN = "localhost"
 # the same queue through CELERY_QUEUE.
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE") or f"msh-test-{os.getpid()}"
 CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX") or f"msh-test-{os.getpid()}"  # noqa: F405
+# A server process started by the end-to-end test runs tasks inline (it has no worker).
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER") == "1"
 MEDIA_ROOT = VAR_DIR / "test-media" / str(os.getpid())  # noqa: F405
 REGION_ARCHIVE_DIR = VAR_DIR / "test-archives"  # noqa: F405
