@@ -158,6 +158,7 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             page.click("text=Журнал")
             page.click(f"a[href='/journal/class/{w.a.pk}/{w.math.pk}/']  >> nth=0")
             expect(page.locator("h1")).to_contain_text("5А · Математика")
+            expect(page.locator("#journal[data-ready='1']")).to_have_count(1)  # the script is running
 
             row = page.locator(f"tr[data-student='{w.st1.pk}']")
             row.locator("input.entry").first.focus()  # the period's first lesson
