@@ -303,7 +303,7 @@ class NotificationListApi(JournalApiView, ListAPIView):
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    def get_queryset(self):  # type: ignore[no-untyped-def]
+    def get_queryset(self):
         return selectors.notifications_for(self.request.user)
 
 
@@ -350,7 +350,8 @@ class NotificationPreferenceApi(JournalApiView):
     )
     def get(self, request: Request) -> Response:
         pref = (
-            NotificationPreference.objects.filter(user_id=request.user.pk).first() or NotificationPreference()
+            NotificationPreference.objects.filter(user_id=request.user.pk or 0).first()
+            or NotificationPreference()
         )
         return Response(PreferenceSerializer(pref).data)
 

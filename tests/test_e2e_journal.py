@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context, tenant_context
 
+from core.db import db as tenant_db
 from tests.conftest import IN_CI, database_url_for_subprocess
 
 pytestmark = pytest.mark.e2e
@@ -90,7 +91,7 @@ def e2e_region(django_db_setup, django_db_blocker):
                     person.user.save()
             yield region, w, database_url_for_subprocess()
         finally:
-            connection.set_schema_to_public()
+            tenant_db.set_schema_to_public()
             with connection.cursor() as cursor:
                 cursor.execute(f'DROP SCHEMA IF EXISTS "{region.schema_name}" CASCADE')
             Domain.objects.filter(tenant=region).delete()

@@ -101,6 +101,7 @@ def test_average_stays_within_the_marks(existing):
     if not existing:
         assert average is None
     else:
+        assert average is not None
         assert min(v for v, _ in existing) <= average <= max(v for v, _ in existing)
         assert 1 <= round_mark(average) <= 5
 

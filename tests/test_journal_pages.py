@@ -59,7 +59,7 @@ def grow(w, region, *, students=8, lessons=8):
             if day > w.today:
                 day -= 7 * DAY
             extra.append(
-                LessonFactory(
+                LessonFactory.create(
                     school_class=w.a,
                     subject=w.math,
                     teacher=w.teacher,
@@ -69,7 +69,7 @@ def grow(w, region, *, students=8, lessons=8):
                 )
             )
         extra.append(
-            LessonFactory(
+            LessonFactory.create(
                 school_class=w.a,
                 subject=w.english,
                 teacher=w.other_teacher,
@@ -331,10 +331,10 @@ def test_lesson_page_read_only_for_others(w, login):
 def test_week_shows_timetable_changes_topics_homework_and_marks(w, region_a, login):
     with tenant_context(region_a):
         monday = w.today - w.today.weekday() * DAY
-        moved = LessonFactory(school_class=w.a, subject=w.english, teacher=w.teacher, period=w.period,
+        moved = LessonFactory.create(school_class=w.a, subject=w.english, teacher=w.teacher, period=w.period,
                               date=monday, lesson_number=6, moved_from_date=monday - DAY * 3,
                               moved_from_number=2, is_remote=True, video_url="https://video.example.ru/urok")  # fmt: skip
-        cancelled = LessonFactory(school_class=w.a, subject=w.math, teacher=w.teacher, period=w.period,
+        cancelled = LessonFactory.create(school_class=w.a, subject=w.math, teacher=w.teacher, period=w.period,
                                   date=monday, lesson_number=7, status=LessonStatus.CANCELLED)  # fmt: skip
         services.lesson_topic_set(actor=w.teacher.user, lesson_id=moved.pk, topic="Present Simple")
         services.homework_create(actor=w.teacher.user, lesson_id=moved.pk, text="Выучить слова",

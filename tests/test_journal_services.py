@@ -97,7 +97,7 @@ def test_value_is_checked_against_the_schools_own_scale(w):
 def test_control_form_of_another_school_is_refused(w):
     from tests.factories import ControlFormFactory
 
-    own = ControlFormFactory(school=w.s2, code="olymp", name="Олимпиада", weight=5)
+    own = ControlFormFactory.create(school=w.s2, code="olymp", name="Олимпиада", weight=5)
     with pytest.raises(JournalError) as err:
         put(w, control_form_id=own.pk)
     assert err.value.field == "control_form" and "Ответ на уроке" in err.value.message

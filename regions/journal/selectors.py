@@ -286,7 +286,7 @@ def journal_page(
     ).values_list(
         "student_id", "id", "lesson_id", "value", "value_five", "weight", "control_form_id", "comment"
     ):
-        marks_by_student[row[0]].append(row[1:])  # type: ignore[arg-type]
+        marks_by_student[row[0]].append(row[1:])
     attendance: dict[tuple[int, int], tuple[int, str, str, str]] = {}
     for att_id, lesson_id, student_id, att_kind, reason in Attendance.objects.filter(
         lesson_id__in=lesson_ids, is_deleted=False
@@ -594,7 +594,7 @@ def diary_children(*, viewer: Viewer) -> list[Child]:
         )
         .order_by("surname", "name", "id")
     )
-    return [Child(p, p.student_memberships) for p in people]  # type: ignore[attr-defined]
+    return [Child(p, p.student_memberships) for p in people]
 
 
 def pick_child(*, viewer: Viewer, children: list[Child], student_id: int | None) -> Child:

@@ -95,10 +95,15 @@ def _check_lesson_takes_marks(lesson: Lesson) -> None:
         )
 
 
+def _target_name(lesson: Lesson) -> str:
+    if lesson.school_class is not None:
+        return lesson.school_class.name
+    return lesson.group.name if lesson.group is not None else ""
+
+
 def _target_label(lesson: Lesson) -> str:
-    if lesson.school_class_id is not None:
-        return f"в классе «{lesson.school_class.name}»"
-    return f"в группе «{lesson.group.name}»"
+    kind = "классе" if lesson.school_class_id is not None else "группе"
+    return f"в {kind} «{_target_name(lesson)}»"
 
 
 def student_in_class_on(*, student_id: int, class_id: int, on: datetime.date) -> bool:
@@ -116,10 +121,12 @@ def student_in_class_on(*, student_id: int, class_id: int, on: datetime.date) ->
 def _check_student_on_lesson(lesson: Lesson, student_id: int) -> None:
     if lesson.school_class_id is not None:
         ok = student_in_class_on(student_id=student_id, class_id=lesson.school_class_id, on=lesson.date)
-    else:
+    elif lesson.group_id is not None:
         ok = StudyGroup.members.through.objects.filter(
             studygroup_id=lesson.group_id, person_id=student_id
         ).exists()
+    else:  # the lesson table's constraint makes this impossible
+        ok = False
     if not ok:
         raise JournalError(
             f"Ученик не числится {_target_label(lesson)} на {lesson.date:%d.%m.%Y}", field="student"
@@ -133,7 +140,7 @@ def _context(lesson: Lesson, student_id: int | None = None) -> dict[str, Any]:
         "lesson": lesson.pk,
         "date": lesson.date.isoformat(),
         "subject": lesson.subject.name,
-        "target": lesson.school_class.name if lesson.school_class_id else lesson.group.name,
+        "target": _target_name(lesson),
     }
     if student_id is not None:
         context["student"] = student_id
@@ -684,7 +691,7 @@ def final_target(
     if school_class_id is not None:
         school_class = SchoolClass.objects.filter(pk=school_class_id).first()
         school_id = school_class.school_id if school_class else None
-    else:
+    elif group_id is not None:
         group = StudyGroup.objects.filter(pk=group_id).first()
         school_id = group.school_id if group else None
     if school_id is None or not can_view_journal(

@@ -8,12 +8,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +23,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from core.models import User
 from core.roles import Role
 from regions.access import viewer_for
 from regions.journal import selectors, services
@@ -32,11 +35,16 @@ from regions.people.models import Person
 from regions.schools.models import School
 
 
-def _journal_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _user(request: HttpRequest) -> User:
+    """The logged-in user (every view here is behind ``login_required``)."""
+    return cast(User, request.user)
+
+
+def _journal_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Not visible → 404; visible but not allowed → 403 page with the reason."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except JournalNotFound as exc:
@@ -48,10 +56,13 @@ def _journal_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResp
 
 
 def _int(value: str | None) -> int | None:
+    if not value:
+        return None
     try:
-        return int(value) if value not in (None, "") else None  # type: ignore[arg-type]
+        number = int(value)
     except ValueError:
         return None
+    return number if 0 < number < 2**63 else None
 
 
 def _date(value: str | None, default: datetime.date) -> datetime.date:
@@ -152,37 +163,37 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
 
 
 def _lesson_post(request: HttpRequest, lesson_id: int) -> None:
-    user = request.user
+    user = _user(request)
     action = request.POST.get("action")
     if action == "topic":
-        services.lesson_topic_set(actor=user, lesson_id=lesson_id, topic=request.POST.get("topic", ""))  # type: ignore[arg-type]
+        services.lesson_topic_set(actor=user, lesson_id=lesson_id, topic=request.POST.get("topic", ""))
     elif action == "homework":
         due_date_raw = request.POST.get("due_date") or ""
         due_date = _date(due_date_raw, datetime.date.min) if due_date_raw else None
         if due_date == datetime.date.min:
             raise JournalError(_("Срок: дата в виде ДД.ММ.ГГГГ"), field="due_date")
         homework = services.homework_create(
-            actor=user,  # type: ignore[arg-type]
+            actor=user,
             lesson_id=lesson_id,
             text=request.POST.get("text", ""),
             due_lesson_id=_int(request.POST.get("due_lesson")),
             due_date=due_date,
         )
         for upload in request.FILES.getlist("files"):
-            services.homework_file_add(actor=user, homework_id=homework.pk, upload=upload)  # type: ignore[arg-type]
+            services.homework_file_add(actor=user, homework_id=homework.pk, upload=upload)
     elif action == "variant":
         homework_id, student_id = _int(request.POST.get("homework")), _int(request.POST.get("student"))
         if homework_id is None or student_id is None:
             raise JournalError(_("Выберите задание и ученика"), field="student")
         services.homework_variant_set(
-            actor=user,  # type: ignore[arg-type]
+            actor=user,
             homework_id=homework_id,
             student_id=student_id,
             text=request.POST.get("text", ""),
         )
         for upload in request.FILES.getlist("files"):
             services.homework_file_add(
-                actor=user,  # type: ignore[arg-type]
+                actor=user,
                 homework_id=homework_id,
                 upload=upload,
                 student_id=student_id,
@@ -191,7 +202,7 @@ def _lesson_post(request: HttpRequest, lesson_id: int) -> None:
         homework_id = _int(request.POST.get("homework"))
         if homework_id is None:
             raise JournalError(_("Не выбрано задание"), field="homework")
-        services.homework_delete(actor=user, homework_id=homework_id)  # type: ignore[arg-type]
+        services.homework_delete(actor=user, homework_id=homework_id)
     else:
         raise JournalError(_("Неизвестное действие"), field="action")
 
@@ -266,8 +277,8 @@ def diary_marks(request: HttpRequest) -> HttpResponse:
 def homework_done(request: HttpRequest, homework_id: int) -> HttpResponse:
     """The no-script fallback of the diary's "done" checkbox."""
     services.homework_done_set(
-        actor=request.user, homework_id=homework_id, done=request.POST.get("done") == "1"
-    )  # type: ignore[arg-type]
+        actor=_user(request), homework_id=homework_id, done=request.POST.get("done") == "1"
+    )
     return _back(request, reverse("diary:week"))
 
 
@@ -291,7 +302,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @login_required
 def notifications_read(request: HttpRequest) -> HttpResponse:
     ids = [i for i in (_int(v) for v in request.POST.getlist("id")) if i is not None]
-    services.notifications_mark_read(actor=request.user, notification_ids=ids or None)  # type: ignore[arg-type]
+    services.notifications_mark_read(actor=_user(request), notification_ids=ids or None)
     return _back(request, reverse("notifications:list"))
 
 
@@ -300,14 +311,20 @@ def notification_settings(request: HttpRequest) -> HttpResponse:
     fields = ["marks_in_app", "marks_email", "absences_in_app", "absences_email"]
     if request.method == "POST":
         services.notification_preference_update(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=_user(request),
             **{name: request.POST.get(name) == "on" for name in fields},
         )
         messages.success(request, _("Настройки сохранены"))
         return HttpResponseRedirect(reverse("notifications:settings"))
-    pref = NotificationPreference.objects.filter(user_id=request.user.pk).first() or NotificationPreference()
+    pref = (
+        NotificationPreference.objects.filter(user_id=_user(request).pk).first() or NotificationPreference()
+    )
     rows = [
-        (name, NotificationPreference._meta.get_field(name).verbose_name, getattr(pref, name))
+        (
+            name,
+            cast(models.Field, NotificationPreference._meta.get_field(name)).verbose_name,
+            getattr(pref, name),
+        )
         for name in fields
     ]
     return render(request, "journal/notification_settings.html", {"rows": rows})
