@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import connection, transaction
 
@@ -146,7 +147,7 @@ def journal_fill(
     ``absence_rate`` the share who miss it. Deterministic for a given ``seed``."""
     if not (0 <= mark_rate <= 1 and 0 <= absence_rate <= 1 and mark_rate + absence_rate <= 1):
         raise ValueError("mark_rate и absence_rate — доли от 0 до 1, в сумме не больше 1")
-    params = {
+    params: dict[str, Any] = {
         "date_from": date_from,
         "date_to": date_to,
         "today": today,
