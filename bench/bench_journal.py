@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 import urllib.request
+from dataclasses import dataclass
 from http.client import HTTPConnection
 from io import StringIO
 from pathlib import Path
@@ -233,7 +234,16 @@ def configure(*, q_start: datetime.date, q_end: datetime.date, year_start: datet
     return {"period": period.pk, "lessons": lessons, "assignments": assignments}
 
 
-def personas(period_id: int) -> dict[str, object]:
+@dataclass(frozen=True)
+class Personas:
+    class_id: int
+    class_size: int
+    subject_id: int
+    student_id: int
+    cookies: dict[str, str]
+
+
+def personas() -> Personas:
     """A student of a full class (with a parent), and the teacher of that class's mathematics:
     users linked to their people, and their session cookies."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -259,13 +269,14 @@ def personas(period_id: int) -> dict[str, object]:
         .order_by("id")
         .first()
     )
+    assert student is not None
     math = Subject.objects.get(code="math")
     teacher = (
         TeachingAssignment.objects.select_related("teacher")
         .get(school_class_id=class_id, subject=math)
         .teacher
     )
-    cookies = {}
+    cookies: dict[str, str] = {}
     for name, person, role in (("student", student, Role.STUDENT), ("teacher", teacher, Role.TEACHER)):
         user = User.objects.create_user(username=f"bench-{name}", roles=[role])
         Person.objects.filter(pk=person.pk).update(user=user)
@@ -274,15 +285,8 @@ def personas(period_id: int) -> dict[str, object]:
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
-        cookies[name] = session.session_key
-    return {
-        "class_id": class_id,
-        "class_size": klass["n"],
-        "subject_id": math.pk,
-        "student_id": student.pk,  # type: ignore[union-attr]
-        "cookies": cookies,
-        "period_id": period_id,
-    }
+        cookies[name] = str(session.session_key)
+    return Personas(class_id, klass["n"], math.pk, student.pk, cookies)
 
 
 # --- 3. query counts --------------------------------------------------------------------------------
@@ -454,12 +458,12 @@ def main() -> None:
             config = configure(q_start=q_start, q_end=q_end, year_start=q_start - datetime.timedelta(days=63))
             bench("journal_lessons_generated", config["lessons"], "lessons")
             bench("journal_lessons_time", time.perf_counter() - started, "s")
-            who = personas(config["period"])
+            who = personas()
 
             diary_mid = f"/diary/?date={(q_start + datetime.timedelta(days=17)).isoformat()}"
             diary_now = "/diary/"
-            journal = f"/journal/class/{who['class_id']}/{who['subject_id']}/"
-            cookies = who["cookies"]
+            journal = f"/journal/class/{who.class_id}/{who.subject_id}/"
+            cookies = who.cookies
             counts = {}
             for phase, (date_from, date_to) in (("half", (q_start, half)), ("full", (half, today))):
                 started = time.perf_counter()
@@ -486,7 +490,7 @@ def main() -> None:
             bench(
                 "diary_week_queries_now", count_queries(diary_now, cookies["student"], "Дневник"), "queries"
             )
-            bench("journal_class_size", who["class_size"], "students")
+            bench("journal_class_size", who.class_size, "students")
             if counts["half"] != counts["full"]:
                 print(f"# WARNING: query counts changed with the data: {counts}", flush=True)
 
