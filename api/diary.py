@@ -15,9 +15,9 @@ from rest_framework.response import Response
 
 from api.journal import ERRORS, FinalOutput, JournalApiView, _id
 from regions.access import viewer_for
-from regions.journal import selectors, services
+from regions.journal import diary, selectors, services
+from regions.journal.diary import Child, DiaryHomework, DiaryLesson
 from regions.journal.models import Notification, NotificationPreference
-from regions.journal.selectors import Child, DiaryHomework, DiaryLesson
 
 
 def _query_int(request: Request, name: str) -> int | None:
@@ -42,10 +42,10 @@ class ChildOutput(serializers.Serializer):
 
 def _child(child: Child) -> dict[str, Any]:
     return {
-        "id": child.person.pk,
-        "name": f"{child.person.surname} {child.person.name}",
-        "classes": [m.school_class.name for m in child.memberships if m.school_class],
-        "schools": [m.school.short_name for m in child.memberships],
+        "id": child.id,
+        "name": child.full_name,
+        "classes": [p.class_name for p in child.places if p.class_id is not None],
+        "schools": [p.school_name for p in child.places],
     }
 
 
@@ -56,7 +56,7 @@ class DiaryChildrenApi(JournalApiView):
         tags=["diary"],
     )
     def get(self, request: Request) -> Response:
-        children = selectors.diary_children(viewer=viewer_for(request.user))
+        children = diary.diary_children(viewer=viewer_for(request.user))
         return Response(ChildOutput([_child(c) for c in children], many=True).data)
 
 
@@ -118,42 +118,40 @@ class DiaryWeekOutput(serializers.Serializer):
 
 def _homework(item: DiaryHomework) -> dict[str, Any]:
     return {
-        "id": item.homework.pk,
-        "subject": item.homework.lesson.subject.name,
+        "id": item.id,
+        "subject": item.subject,
         "text": item.text,
         "is_variant": item.is_variant,
         "done": item.done,
-        "files": [{"name": f.name, "url": f"/journal/files/{f.pk}/"} for f in item.files],
+        "files": [{"name": f.name, "url": f"/journal/files/{f.id}/"} for f in item.files],
     }
 
 
 def _lesson(item: DiaryLesson) -> dict[str, Any]:
-    lesson = item.lesson
-    teacher = item.teacher
     return {
-        "id": lesson.pk,
-        "lesson_number": lesson.lesson_number,
-        "starts_at": lesson.starts_at,
-        "ends_at": lesson.ends_at,
-        "subject": lesson.subject.name,
-        "teacher": teacher.full_name,
-        "is_substitution": lesson.substitute_id is not None,
-        "room": lesson.room.name if lesson.room else None,
-        "status": lesson.status,
-        "is_remote": lesson.is_remote,
-        "video_url": lesson.video_url,
-        "moved_from_date": lesson.moved_from_date,
-        "moved_from_number": lesson.moved_from_number,
-        "change_note": lesson.change_note,
+        "id": item.id,
+        "lesson_number": item.lesson_number,
+        "starts_at": item.starts_at,
+        "ends_at": item.ends_at,
+        "subject": item.subject,
+        "teacher": item.teacher,
+        "is_substitution": item.is_substitution,
+        "room": item.room or None,
+        "status": item.status,
+        "is_remote": item.is_remote,
+        "video_url": item.video_url,
+        "moved_from_date": item.moved_from_date,
+        "moved_from_number": item.moved_from_number,
+        "change_note": item.change_note,
         "topic": item.topic,
         "attendance": item.attendance.kind if item.attendance else None,
         "attendance_reason": item.attendance.reason if item.attendance else "",
         "marks": [
             {
-                "id": m.pk,
+                "id": m.id,
                 "value": m.value,
                 "weight": m.weight,
-                "control_form": m.control_form.name,
+                "control_form": m.control_form,
                 "comment": m.comment,
             }
             for m in item.marks
@@ -172,7 +170,7 @@ class DiaryWeekApi(JournalApiView):
         tags=["diary"],
     )
     def get(self, request: Request, student_id: int) -> Response:
-        week = selectors.diary_week(
+        week = diary.diary_week(
             viewer=viewer_for(request.user), student_id=student_id, day=_query_date(request, "date")
         )
         body = {
@@ -222,7 +220,7 @@ class DiaryMarksApi(JournalApiView):
         tags=["diary"],
     )
     def get(self, request: Request, student_id: int) -> Response:
-        data = selectors.diary_marks(
+        data = diary.diary_marks(
             viewer=viewer_for(request.user),
             student_id=student_id,
             period_id=_query_int(request, "period"),

@@ -161,9 +161,9 @@ def test_journal_grid_exact_query_count(w, login, assert_queries):
 def test_diary_week_exact_query_count(w, region_a, login, assert_queries):
     grow(w, region_a, students=1, lessons=2)
     client = login(w.st1)
-    # domain, session, user, viewer, children (+ memberships), groups, lessons, marks,
-    # attendance, homework (+ variants, files, done flags), unread count
-    with assert_queries(15):
+    # domain, session, user, viewer, children (with classes and groups), the week's lessons
+    # (with marks, attendance, homework), homework due on a date, unread count
+    with assert_queries(8):
         assert client.get("/diary/").status_code == 200
 
 
@@ -501,3 +501,19 @@ def test_journal_of_region_a_is_invisible_in_region_b(w, region_a, region_b, cli
     assert client_b.get(grid_url(w)).status_code == 404
     assert client_b.get(f"/api/v1/journal/class/{w.a.pk}/{w.math.pk}/").status_code == 404
     assert client_b.get(f"/api/v1/diary/{w.st1.pk}/week/").status_code == 404
+
+
+def test_diary_of_a_student_in_no_group_and_a_child_without_a_class(w, region_a, login):
+    from core.roles import Role
+    from tests.factories import GuardianLinkFactory
+    from tests.journal_world import person_with_user
+
+    with tenant_context(region_a):
+        parent = person_with_user([Role.PARENT], surname="Гусейнова", name="Аминат")
+        GuardianLinkFactory(parent=parent, child=w.st3)
+        newborn = PersonFactory(surname="Гусейнов", name="Али")
+        GuardianLinkFactory(parent=parent, child=newborn)
+    client = login(parent)
+    html = client.get(f"/diary/?student={w.st3.pk}&date={w.lesson.date.isoformat()}").content.decode()
+    assert "Математика" in html and "Английский язык" not in html
+    assert client.get(f"/diary/?student={newborn.pk}").status_code == 200

@@ -103,6 +103,20 @@ def hints(current: Totals, weights: Sequence[int]) -> list[Hint]:
     return result
 
 
+def hint_lines(hints: Sequence[Hint]) -> list[str]:
+    """«До 5: 2 пятёрки с весом 1 или 1 пятёрка с весом 3»."""
+    lines = []
+    for target in (4, 5):
+        options = [
+            f"{h.count} {plural_ru(h.count, 'пятёрка', 'пятёрки', 'пятёрок')} с весом {h.weight}"
+            for h in hints
+            if h.target == target
+        ]
+        if options:
+            lines.append(f"До {target}: " + " или ".join(options))
+    return lines
+
+
 def plural_ru(n: int, one: str, few: str, many: str) -> str:
     """«1 пятёрка», «2 пятёрки», «5 пятёрок»."""
     if n % 10 == 1 and n % 100 != 11:

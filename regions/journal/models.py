@@ -170,6 +170,12 @@ class Homework(models.Model):
                 name="homework_has_due",
             ),
         ]
+        indexes = [
+            # the diary's homework due on a date rather than at a lesson
+            models.Index(
+                fields=["due_date"], condition=models.Q(due_lesson__isnull=True), name="homework_due_date"
+            ),
+        ]
         verbose_name = "домашнее задание"
         verbose_name_plural = "домашние задания"
 

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_POST
 from core.models import User
 from core.roles import Role
 from regions.access import viewer_for
-from regions.journal import selectors, services
+from regions.journal import diary, selectors, services
 from regions.journal.access import can_write_lesson
 from regions.journal.errors import JournalError, JournalForbidden, JournalNotFound
 from regions.journal.models import AttendanceKind, NotificationPreference
@@ -249,12 +249,12 @@ def journal_audit(request: HttpRequest) -> HttpResponse:
 @_journal_errors
 def diary_week(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
-    week = selectors.diary_week(
+    week = diary.diary_week(
         viewer=viewer,
         student_id=_int(request.GET.get("student")),
         day=_date(request.GET.get("date"), timezone.localdate()),
     )
-    can_tick = viewer.has_role(Role.STUDENT) and week.child.person.pk == viewer.person_id
+    can_tick = viewer.has_role(Role.STUDENT) and week.child.id == viewer.person_id
     return render(
         request, "diary/week.html", {"week": week, "can_tick": can_tick, "today": timezone.localdate()}
     )
@@ -263,7 +263,7 @@ def diary_week(request: HttpRequest) -> HttpResponse:
 @_journal_errors
 def diary_marks(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
-    data = selectors.diary_marks(
+    data = diary.diary_marks(
         viewer=viewer,
         student_id=_int(request.GET.get("student")),
         period_id=_int(request.GET.get("period")),
