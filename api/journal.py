@@ -575,10 +575,10 @@ class JournalGridApi(JournalApiView):
         )
         lessons = [
             {
-                "id": c.lesson.pk,
-                "date": c.lesson.date,
-                "lesson_number": c.lesson.lesson_number,
-                "status": c.lesson.status,
+                "id": c.id,
+                "date": c.date,
+                "lesson_number": c.lesson_number,
+                "status": c.status,
                 "topic": c.topic,
                 "has_homework": c.has_homework,
                 "writable": c.writable,
@@ -587,11 +587,11 @@ class JournalGridApi(JournalApiView):
         ]
         rows = [
             {
-                "student": row.student.pk,
+                "student": row.student.id,
                 "name": f"{row.student.surname} {row.student.name}",
                 "cells": [
                     {
-                        "lesson": column.lesson.pk,
+                        "lesson": column.id,
                         "marks": [
                             {"id": m[0], "value": m[1], "weight": m[2], "control_form": m[3], "comment": m[4]}
                             for m in marks

@@ -221,7 +221,7 @@ def test_journal_list_and_grid(w, region_a, login, assert_queries):
     with tenant_context(region_a):
         services.mark_create(actor=w.teacher.user, lesson_id=w.lesson.pk, student_id=w.st1.pk, value="5")
     client.get(url)
-    with assert_queries(16):
+    with assert_queries(13):
         data = client.get(url).json()
     assert [row["name"] for row in data["rows"]] == ["Алиев Артём", "Бекова Зарема", "Гусейнов Руслан"]
     assert data["scale"] == ["1", "2", "3", "4", "5"]

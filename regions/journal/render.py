@@ -40,18 +40,16 @@ def journal_rows(page: JournalPage) -> SafeString:
     for r, row in enumerate(page.rows):
         student = row.student
         name = escape(f"{student.surname} {student.name}")
-        out.append(f'<tr data-student="{student.pk}"><th scope="row" class="student">{name}</th>')
+        out.append(f'<tr data-student="{student.id}"><th scope="row" class="student">{name}</th>')
         for c, (marks, attendance, writable) in enumerate(row.cells):
             parts = [_attendance(attendance)] if attendance else []
             parts.extend(_mark(*m) for m in marks)
             if writable:
                 parts.append(
                     f'<input class="entry" data-r="{r}" data-c="{c}" autocomplete="off" '
-                    f'aria-label="{name}, {page.columns[c].lesson.date:%d.%m}">'
+                    f'aria-label="{name}, {page.columns[c].date:%d.%m}">'
                 )
-                out.append(
-                    f'<td class="cell" data-lesson="{page.columns[c].lesson.pk}">{"".join(parts)}</td>'
-                )
+                out.append(f'<td class="cell" data-lesson="{page.columns[c].id}">{"".join(parts)}</td>')
             else:
                 out.append(f'<td class="cell closed">{"".join(parts)}</td>')
         average = number_format(row.average, 2) if row.average is not None else ""

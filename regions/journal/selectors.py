@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 
 from core.models import AuditEvent
@@ -24,7 +25,6 @@ from regions.journal.access import (
 from regions.journal.errors import JournalNotFound
 from regions.journal.models import (
     ATTENDANCE_SHORT,
-    Attendance,
     AttendanceKind,
     FinalMark,
     Homework,
@@ -124,16 +124,33 @@ def journal_links(*, viewer: Viewer, school_id: int | None = None) -> list[Journ
 
 @dataclass
 class LessonColumn:
-    lesson: Lesson
+    id: int
+    date: datetime.date
+    lesson_number: int
+    status: str
+    teacher_id: int
+    substitute_id: int | None
+    substitute_name: str
     topic: str
     has_homework: bool
-    writable: bool  # marks and attendance may be put (taught by the viewer, held, not in the future)
-    editable: bool  # topic and homework may be edited
+    writable: bool = False  # marks and attendance may be put (the viewer's, held, not in the future)
+    editable: bool = False  # topic and homework may be edited
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status == LessonStatus.CANCELLED
+
+
+@dataclass(frozen=True)
+class RowStudent:
+    id: int
+    surname: str
+    name: str
 
 
 @dataclass
 class JournalRow:
-    student: Person
+    student: RowStudent
     date_from: datetime.date | None
     date_to: datetime.date | None
     # per lesson: marks (id, value, weight, form short name, comment, form id), attendance
@@ -217,6 +234,51 @@ def _students(
     return [(p, None, None) for p in people]
 
 
+# The journal grid reads its lessons and its students with two hand-written queries: the ORM
+# version (six queries, a model instance per lesson, mark and attendance entry) spent most of the
+# page's time building objects (``make bench``).
+_GRID_LESSONS = """
+SELECT l.id, l.date, l.lesson_number, l.status, l.teacher_id, l.substitute_id,
+       coalesce(trim(concat_ws(' ', sub.surname, sub.name, sub.patronymic)), ''), coalesce(c.topic, ''),
+       EXISTS (SELECT 1 FROM journal_homework h WHERE h.lesson_id = l.id AND NOT h.is_deleted),
+       (SELECT coalesce(json_agg(json_build_array(a.student_id, a.id, a.kind, a.reason)), '[]')
+          FROM journal_attendance a WHERE a.lesson_id = l.id AND NOT a.is_deleted)
+  FROM timetable_lesson l
+  LEFT JOIN people_person sub ON sub.id = l.substitute_id
+  LEFT JOIN journal_lessoncontent c ON c.lesson_id = l.id
+ WHERE l.<target> = %(<target>)s AND l.period_id = %(period)s AND l.subject_id = %(subject)s
+ ORDER BY l.date, l.lesson_number, l.id
+"""
+_GRID_LESSONS_CLASS = _GRID_LESSONS.replace("<target>", "school_class_id").replace(
+    "%(school_class_id)s", "%(class)s"
+)
+_GRID_LESSONS_GROUP = _GRID_LESSONS.replace("<target>", "group_id").replace("%(group_id)s", "%(group)s")
+
+# Every mark of the student in this subject and period counts in the average — also those of
+# another class the student was in earlier in the period.
+_STUDENT_MARKS = """
+(SELECT coalesce(json_agg(json_build_array(k.id, k.lesson_id, k.value, k.value_five::text, k.weight,
+                                           k.control_form_id, k.comment)
+                          ORDER BY k.lesson_id, k.created_at, k.id), '[]')
+   FROM journal_mark k JOIN timetable_lesson kl ON kl.id = k.lesson_id
+  WHERE k.student_id = p.id AND NOT k.is_deleted AND kl.period_id = %(period)s AND kl.subject_id = %(subject)s)
+"""
+_GRID_STUDENTS_CLASS = """
+SELECT p.id, p.surname, p.name, m.date_from, m.date_to, <marks>
+  FROM people_membership m JOIN people_person p ON p.id = m.person_id
+ WHERE m.school_class_id = %(class)s AND m.role = 'student'
+   AND (m.date_from IS NULL OR m.date_from <= %(ends)s) AND (m.date_to IS NULL OR m.date_to >= %(starts)s)
+   AND (m.is_active OR m.date_to IS NOT NULL)
+ ORDER BY p.surname, p.name, p.id
+""".replace("<marks>", _STUDENT_MARKS)
+_GRID_STUDENTS_GROUP = """
+SELECT p.id, p.surname, p.name, NULL::date, NULL::date, <marks>
+  FROM teaching_studygroup_members g JOIN people_person p ON p.id = g.person_id
+ WHERE g.studygroup_id = %(group)s
+ ORDER BY p.surname, p.name, p.id
+""".replace("<marks>", _STUDENT_MARKS)
+
+
 def journal_page(
     *,
     viewer: Viewer,
@@ -248,58 +310,39 @@ def journal_page(
             field="period",
         )
 
-    lessons_qs = Lesson.objects.filter(period_id=period.pk, subject_id=subject.pk).select_related(
-        "content", "substitute"
-    )
-    lessons_qs = (
-        lessons_qs.filter(school_class_id=class_id) if class_id else lessons_qs.filter(group_id=group_id)
-    )
-    lessons = list(lessons_qs.order_by("date", "lesson_number", "id"))
-    if taught_lessons_only and not any(
-        viewer.person_id in (lesson.teacher_id, lesson.substitute_id) for lesson in lessons
-    ):
+    target = {"class": class_id, "group": group_id, "period": period.pk, "subject": subject.pk}
+    with connection.cursor() as cursor:
+        cursor.execute(_GRID_LESSONS_CLASS if class_id else _GRID_LESSONS_GROUP, target)
+        lesson_rows = cursor.fetchall()
+        cursor.execute(
+            _GRID_STUDENTS_CLASS if class_id else _GRID_STUDENTS_GROUP,
+            {**target, "starts": period.starts_on, "ends": period.ends_on},
+        )
+        student_rows = cursor.fetchall()
+    if taught_lessons_only and not any(viewer.person_id in (row[4], row[5]) for row in lesson_rows):
         raise JournalNotFound("Журнал не найден")
 
     admin = is_school_admin(viewer, school.pk)
     assigned = is_assigned_teacher(viewer, subject_id=subject.pk, class_id=class_id, group_id=group_id)
     admin_writes = admin and edit
-    lesson_ids = [lesson.pk for lesson in lessons]
-
-    def lesson_writable(lesson: Lesson) -> bool:
-        return (
+    acting = viewer.person_id if viewer.has_role(Role.TEACHER) else None
+    columns = []
+    attendance: dict[tuple[int, int], tuple[int, str, str, str]] = {}
+    for *fields, entries in lesson_rows:
+        column = LessonColumn(*fields)
+        writable = (
             assigned
             or admin_writes
-            or (viewer.has_role(Role.TEACHER) and viewer.person_id == lesson.acting_teacher_id)
+            or (acting is not None and acting == (column.substitute_id or column.teacher_id))
         )
+        column.editable = writable
+        column.writable = writable and not column.is_cancelled and column.date <= today
+        columns.append(column)
+        for student_id, att_id, att_kind, reason in entries:
+            short = ATTENDANCE_SHORT.get(AttendanceKind(att_kind), att_kind)
+            attendance[(column.id, student_id)] = (att_id, att_kind, short, reason)
 
-    students = _students(school_class, group, period.starts_on, period.ends_on)
-    student_ids = [p.pk for p, _f, _t in students]
-
-    marks_by_student: dict[int, list[tuple[int, int, str, Decimal | None, int, int, str]]] = defaultdict(list)
-    for row in Mark.objects.filter(
-        student_id__in=student_ids,
-        lesson__period_id=period.pk,
-        lesson__subject_id=subject.pk,
-        is_deleted=False,
-    ).values_list(
-        "student_id", "id", "lesson_id", "value", "value_five", "weight", "control_form_id", "comment"
-    ):
-        marks_by_student[row[0]].append(row[1:])
-    attendance: dict[tuple[int, int], tuple[int, str, str, str]] = {}
-    for att_id, lesson_id, student_id, att_kind, reason in Attendance.objects.filter(
-        lesson_id__in=lesson_ids, is_deleted=False
-    ).values_list("id", "lesson_id", "student_id", "kind", "reason"):
-        attendance[(lesson_id, student_id)] = (
-            att_id,
-            att_kind,
-            ATTENDANCE_SHORT.get(AttendanceKind(att_kind), att_kind),
-            reason,
-        )
-    homework_lessons = set(
-        Homework.objects.filter(lesson_id__in=lesson_ids, is_deleted=False).values_list(
-            "lesson_id", flat=True
-        )
-    )
+    student_ids = [row[0] for row in student_rows]
     finals = {
         f.student_id: f
         for f in FinalMark.objects.filter(
@@ -311,54 +354,36 @@ def journal_page(
     scale = effective_scale(school.pk)
     weights = sorted({f.weight for f in forms})
 
-    columns = []
-    for lesson in lessons:
-        held = lesson.status == LessonStatus.SCHEDULED and lesson.date <= today
-        writable = lesson_writable(lesson)
-        content = getattr(lesson, "content", None)
-        columns.append(
-            LessonColumn(
-                lesson=lesson,
-                topic=content.topic if content is not None else "",
-                has_homework=lesson.pk in homework_lessons,
-                writable=writable and held,
-                editable=writable,
-            )
-        )
-
     rows = []
-    for person, date_from, date_to in students:
-        own = marks_by_student.get(person.pk, [])
+    for student_id, surname, name, date_from, date_to, marks in student_rows:
         by_lesson: dict[int, list[tuple[int, str, int, str, str, int]]] = defaultdict(list)
-        for mark_id, lesson_id, value, _five, weight, form_id, comment in own:
+        totals = grading.Totals()
+        for mark_id, lesson_id, value, five, weight, form_id, comment in marks:
             by_lesson[lesson_id].append(
                 (mark_id, value, weight, form_names.get(form_id, ""), comment, form_id)
             )
-        cells = []
-        for column in columns:
-            lesson = column.lesson
-            inside = (date_from is None or date_from <= lesson.date) and (
-                date_to is None or lesson.date <= date_to
+            totals = totals.plus(Decimal(five) if five is not None else None, weight)
+        cells = [
+            (
+                by_lesson.get(column.id, []),
+                attendance.get((column.id, student_id)),
+                column.writable
+                and (date_from is None or date_from <= column.date)
+                and (date_to is None or column.date <= date_to),
             )
-            cells.append(
-                (
-                    by_lesson.get(lesson.pk, []),
-                    attendance.get((lesson.pk, person.pk)),
-                    column.writable and inside,
-                )
-            )
-        current = grading.totals((five, weight) for _i, _l, _v, five, weight, _f, _c in own)
-        average = current.average
+            for column in columns
+        ]
+        average = totals.average
         rows.append(
             JournalRow(
-                student=person,
+                student=RowStudent(student_id, surname, name),
                 date_from=date_from,
                 date_to=date_to,
                 cells=cells,
                 average=grading.as_decimal(average),
                 proposed=str(grading.round_mark(average)) if average is not None else "",
-                final=finals.get(person.pk),
-                hints=grading.hints(current, weights) if average is not None else [],
+                final=finals.get(student_id),
+                hints=grading.hints(totals, weights) if average is not None else [],
             )
         )
     finals_closed = today > period.closes_on
