@@ -1,9 +1,10 @@
-"""The journal grid's rows as HTML, built in Python.
+"""The journal grid's rows and the diary week's lessons as HTML, built in Python.
 
-A quarter's journal is ~30 students × ~40 lessons = 1,200 cells; through the template engine
-that is tens of thousands of node renders and dominates the page's time (measured by
-``make bench``). Here every value is escaped with ``django.utils.html.escape`` exactly as the
-template engine would; the rest of the page stays a template.
+A quarter's journal is ~30 students × ~40 lessons = 1,200 cells, a diary week ~35 lessons
+with their marks and homework; through the template engine these loops were most of the
+pages' time (measured by ``make bench``). Here every value is escaped with
+``django.utils.html.escape`` exactly as the template engine would, and every word goes through
+``gettext``; the rest of each page stays a template.
 """
 
 from __future__ import annotations
@@ -11,7 +12,10 @@ from __future__ import annotations
 from django.utils.formats import number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
 
+from regions.journal.diary import DiaryHomework, DiaryLesson
+from regions.journal.grading import hint_lines
 from regions.journal.selectors import JournalPage
 
 
@@ -53,7 +57,7 @@ def journal_rows(page: JournalPage) -> SafeString:
             else:
                 out.append(f'<td class="cell closed">{"".join(parts)}</td>')
         average = number_format(row.average, 2) if row.average is not None else ""
-        hint = escape("; ".join(f"до «{h.target}»: {h.count} × «5» вес {h.weight}" for h in row.hints))
+        hint = escape("; ".join(hint_lines(row.hints)))
         out.append(f'<td class="avg" title="{hint}">{average}</td>')
         final = row.final
         value = escape(final.value) if final else ""
@@ -68,3 +72,87 @@ def journal_rows(page: JournalPage) -> SafeString:
             out.append(f'<td class="final{mark_cls}">{value}</td>')
         out.append("</tr>")
     return mark_safe("".join(out))  # noqa: S308 — every interpolated value is escaped above
+
+
+# --- the diary week ----------------------------------------------------------------------------------
+
+
+def _diary_homework(hw: DiaryHomework, *, can_tick: bool, csrf: str, next_path: str) -> str:
+    done_cls = " done" if hw.done else ""
+    if can_tick:
+        checked = " checked" if hw.done else ""
+        flag = (
+            f'<form method="post" action="/diary/homework/{hw.id}/done/" class="inline done-form">'
+            f'<input type="hidden" name="csrfmiddlewaretoken" value="{escape(csrf)}">'
+            f'<input type="hidden" name="next" value="{escape(next_path)}">'
+            f'<input type="hidden" name="done" value="{0 if hw.done else 1}">'
+            f'<label><input type="checkbox" class="done-box" data-homework="{hw.id}"{checked}> {_("сделано")}</label>'
+            f'<noscript><button type="submit" class="secondary small">'
+            f"{_('не сделано') if hw.done else _('сделано')}</button></noscript></form>"
+        )
+    else:
+        flag = f'<span class="done-flag">{"✓ " + _("сделано") if hw.done else "☐ " + _("не отмечено")}</span>'
+    variant = f"<em>{_('ваш вариант')}:</em> " if hw.is_variant else ""
+    text = escape(hw.text).replace("\n", "<br>")
+    files = "".join(f'<a href="/journal/files/{f.id}/">{escape(f.name)}</a>' for f in hw.files)
+    return f'<div class="hw{done_cls}">{flag}<span class="hw-text">{variant}{text}</span>{files}</div>'
+
+
+def diary_homework(items: list[DiaryHomework], *, can_tick: bool, csrf: str, next_path: str) -> SafeString:
+    html = "".join(_diary_homework(h, can_tick=can_tick, csrf=csrf, next_path=next_path) for h in items)
+    return mark_safe(html)  # noqa: S308 — every interpolated value is escaped
+
+
+def diary_rows(lessons: list[DiaryLesson], *, can_tick: bool, csrf: str, next_path: str) -> SafeString:
+    """``<tr>`` of a day's lessons: time, subject and teacher with the timetable's changes,
+    topic and homework, attendance and marks."""
+    weight_label, lesson_label = _("вес"), _("урок")
+    out = []
+    for lesson in lessons:
+        notes = []
+        if lesson.is_substitution:
+            notes.append(f' <span class="tag">{_("замена")}</span>')
+        if lesson.room:
+            notes.append(f" · {escape(lesson.room)}")
+        extra = []
+        if lesson.is_cancelled:
+            extra.append(f'<br><span class="tag bad">{_("отменён")}</span>')
+        if lesson.moved_from_date:
+            number = f", {lesson.moved_from_number} {lesson_label}" if lesson.moved_from_number else ""
+            extra.append(
+                f'<br><span class="tag">{_("перенесён с")} {lesson.moved_from_date:%d.%m}{number}</span>'
+            )
+        if lesson.is_remote:
+            extra.append(f'<br><span class="tag">{_("дистанционно")}</span>')
+            if lesson.video_url:
+                extra.append(
+                    f' <a href="{escape(lesson.video_url)}" target="_blank" rel="noopener noreferrer">'
+                    f"{_('видеоурок')}</a>"
+                )
+        if lesson.change_note:
+            extra.append(f'<br><small class="muted">{escape(lesson.change_note)}</small>')
+        topic = f'<div class="topic">{escape(lesson.topic)}</div>' if lesson.topic else ""
+        homework = diary_homework(lesson.homework, can_tick=can_tick, csrf=csrf, next_path=next_path)
+        marks = []
+        if lesson.attendance is not None:
+            a = lesson.attendance
+            title = escape(a.label + (f": {a.reason}" if a.reason else ""))
+            marks.append(f'<span class="att att-{a.kind}" title="{title}">{escape(a.short)}</span>')
+        for m in lesson.marks:
+            title = escape(
+                f"{m.control_form}, {weight_label} {m.weight}" + (f": {m.comment}" if m.comment else "")
+            )
+            marks.append(
+                f'<span class="mark w{m.weight}" title="{title}">{escape(m.value)}<sub>{m.weight}</sub></span>'
+            )
+        cancelled = " cancelled" if lesson.is_cancelled else ""
+        out.append(
+            f'<tr class="lesson-row{cancelled}" data-lesson="{lesson.id}">'
+            f'<td>{lesson.lesson_number}<br><small class="muted">{lesson.starts_at:%H:%M}–{lesson.ends_at:%H:%M}'
+            f"</small></td>"
+            f"<td><strong>{escape(lesson.subject)}</strong><br><small>{escape(lesson.teacher)}{''.join(notes)}</small>"
+            f"{''.join(extra)}</td>"
+            f"<td>{topic}{homework}</td>"
+            f'<td class="marks">{"".join(marks)}</td></tr>'
+        )
+    return mark_safe("".join(out))  # noqa: S308 — every interpolated value is escaped

@@ -16,6 +16,7 @@ from django.core.paginator import Paginator
 from django.db import models
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,7 @@ from core.models import User
 from core.roles import Role
 from regions.access import viewer_for
 from regions.journal import diary, selectors, services
+from regions.journal import render as render_diary
 from regions.journal.access import can_write_lesson
 from regions.journal.errors import JournalError, JournalForbidden, JournalNotFound
 from regions.journal.models import AttendanceKind, NotificationPreference
@@ -255,9 +257,18 @@ def diary_week(request: HttpRequest) -> HttpResponse:
         day=_date(request.GET.get("date"), timezone.localdate()),
     )
     can_tick = viewer.has_role(Role.STUDENT) and week.child.id == viewer.person_id
-    return render(
-        request, "diary/week.html", {"week": week, "can_tick": can_tick, "today": timezone.localdate()}
-    )
+    csrf, next_path = get_token(request), request.get_full_path()
+    days = [
+        (
+            day,
+            render_diary.diary_rows(day.lessons, can_tick=can_tick, csrf=csrf, next_path=next_path),
+            render_diary.diary_homework(
+                day.homework_by_date, can_tick=can_tick, csrf=csrf, next_path=next_path
+            ),
+        )
+        for day in week.days
+    ]
+    return render(request, "diary/week.html", {"week": week, "days": days, "today": timezone.localdate()})
 
 
 @_journal_errors
