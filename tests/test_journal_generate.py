@@ -60,7 +60,14 @@ def test_demo_fills_the_current_period_and_notifies_demo_accounts(w, region_a):
 
     counts = journal_demo(region=region_a)
     assert counts is not None and counts.marks > 0
-    assert Notification.objects.filter(recipient=w.parent.user, student=w.st1).exists()
+    # every student with an account or a parent with one hears of their latest marks
+    since = w.today - datetime.timedelta(days=7)
+    marked = set(Mark.objects.filter(lesson__date__gte=since).values_list("student_id", flat=True))
+    expected = {(w.parent.user_id, w.st1.pk), (w.st1.user_id, w.st1.pk), (w.parent2.user_id, w.st2.pk)}
+    expected = {(u, s) for u, s in expected if s in marked}
+    assert expected, "the seed gives the cast no recent marks"
+    got = set(Notification.objects.values_list("recipient_id", "student_id"))
+    assert expected <= got
     assert not Mark.objects.filter(lesson__period=w.closed).exists()  # only the current period
     notes = Notification.objects.count()
     again = journal_demo(region=region_a)

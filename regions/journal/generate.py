@@ -20,10 +20,12 @@ from typing import Any
 
 from django.db import connection, transaction
 
+from regions.academics.models import ControlForm
+
 # Which lessons to fill: held (scheduled, not in the future) lessons in the date range, not yet
-# filled. A temporary table keeps every following statement to an indexed join.
+# filled. A small temporary table keeps the following statements to indexed joins.
 _TARGET = [
-    "DROP TABLE IF EXISTS journal_fill_lessons, journal_fill_pairs",
+    "DROP TABLE IF EXISTS journal_fill_lessons",
     """
 CREATE TEMP TABLE journal_fill_lessons (
     id bigint, school_id bigint, school_class_id bigint, group_id bigint, subject_id bigint,
@@ -44,20 +46,29 @@ SELECT l.id, l.school_id, l.school_class_id, l.group_id, l.subject_id, l.date, l
     "CREATE INDEX ON journal_fill_lessons (school_class_id)",
     "CREATE INDEX ON journal_fill_lessons (group_id)",
     "ANALYZE journal_fill_lessons",
-    """
-CREATE TEMP TABLE journal_fill_pairs ON COMMIT DROP AS
-SELECT t.id AS lesson_id, m.person_id AS student_id, random() AS r1, random() AS r2
-  FROM journal_fill_lessons t
-  JOIN people_membership m ON m.school_class_id = t.school_class_id
- WHERE m.role = 'student' AND m.is_active
-   AND (m.date_from IS NULL OR m.date_from <= t.date) AND (m.date_to IS NULL OR m.date_to >= t.date)
-UNION ALL
-SELECT t.id, g.person_id, random(), random()
-  FROM journal_fill_lessons t
-  JOIN teaching_studygroup_members g ON g.studygroup_id = t.group_id
-""",
-    "ANALYZE journal_fill_pairs",
 ]
+
+# Every (lesson, student) pair with two uniform pseudo-random numbers in [0, 1) derived from the
+# ids and the seed: deterministic, and the same for the attendance and the marks statements, so
+# nobody absent gets a mark — without materialising tens of millions of pairs.
+_PAIRS = """
+WITH pairs AS (
+    SELECT t.id AS lesson_id, m.person_id AS student_id
+      FROM journal_fill_lessons t
+      JOIN people_membership m ON m.school_class_id = t.school_class_id
+     WHERE m.role = 'student' AND m.is_active
+       AND (m.date_from IS NULL OR m.date_from <= t.date) AND (m.date_to IS NULL OR m.date_to >= t.date)
+    UNION ALL
+    SELECT t.id, g.person_id
+      FROM journal_fill_lessons t
+      JOIN teaching_studygroup_members g ON g.studygroup_id = t.group_id
+), drawn AS (
+    SELECT lesson_id, student_id,
+           (hashint8(lesson_id * 1000003 + student_id + %(seed)s) & 2147483647)::float8 / 2147483648 AS r1,
+           (hashint8(student_id * 1000003 + lesson_id + %(seed)s) & 2147483647)::float8 / 2147483648 AS r2
+      FROM pairs
+)
+"""
 
 _TOPICS = """
 INSERT INTO journal_lessoncontent (lesson_id, topic, updated_at)
@@ -71,41 +82,35 @@ ON CONFLICT (lesson_id) DO NOTHING
 """
 
 _ATTENDANCE = """
+<pairs>
 INSERT INTO journal_attendance (lesson_id, student_id, kind, reason, created_at, updated_at, is_deleted)
-SELECT p.lesson_id, p.student_id,
-       CASE WHEN p.r2 < 0.6 THEN 'absent' WHEN p.r2 < 0.9 THEN 'ill' ELSE 'late' END,
-       CASE WHEN p.r2 >= 0.6 AND p.r2 < 0.9 THEN 'справка' ELSE '' END,
+SELECT lesson_id, student_id,
+       CASE WHEN r2 < 0.6 THEN 'absent' WHEN r2 < 0.9 THEN 'ill' ELSE 'late' END,
+       CASE WHEN r2 >= 0.6 AND r2 < 0.9 THEN 'справка' ELSE '' END,
        now(), now(), false
-  FROM journal_fill_pairs p
- WHERE p.r1 < %(absence_rate)s
+  FROM drawn
+ WHERE r1 < %(absence_rate)s
 ON CONFLICT (lesson_id, student_id) WHERE NOT is_deleted DO NOTHING
-"""
+""".replace("<pairs>", _PAIRS)
 
-# A mark for a fraction of the students present: 5 — 30 %, 4 — 40 %, 3 — 22 %, 2 — 8 %; the
-# control form by the forms' share (the lightest most often), its weight captured.
+# A mark for a share of the students present: 5 — 30 %, 4 — 40 %, 3 — 22 %, 2 — 8 %; the control
+# form by the forms' shares (``<form>`` and ``<weight>`` are CASE expressions built from the
+# region's forms: ids and weights only), its weight captured.
 _MARKS = """
-WITH forms AS (
-    SELECT id, weight,
-           sum(share) OVER (ORDER BY weight, id)::numeric / sum(share) OVER () AS upto
-      FROM (SELECT id, weight, CASE WHEN weight = 1 THEN 8 ELSE 1 END AS share
-              FROM academics_controlform WHERE school_id IS NULL AND is_active) f
-), picked AS (
-    SELECT p.lesson_id, p.student_id,
-           CASE WHEN p.r2 < 0.30 THEN 5 WHEN p.r2 < 0.70 THEN 4 WHEN p.r2 < 0.92 THEN 3 ELSE 2 END AS v,
-           ((p.r1 - %(absence_rate)s) / %(mark_rate)s) AS r3
-      FROM journal_fill_pairs p
-     WHERE p.r1 >= %(absence_rate)s AND p.r1 < %(absence_rate)s + %(mark_rate)s
-)
+<pairs>
 INSERT INTO journal_mark (lesson_id, student_id, value, value_five, control_form_id, weight, comment,
                           created_at, updated_at, is_deleted)
-SELECT x.lesson_id, x.student_id, x.v::text, x.v, f.id, f.weight, '', now(), now(), false
-  FROM picked x
-  JOIN LATERAL (SELECT id, weight FROM forms WHERE forms.upto >= x.r3 ORDER BY upto LIMIT 1) f ON true
-"""
+SELECT lesson_id, student_id, v::text, v, <form>, <weight>, '', now(), now(), false
+  FROM (SELECT lesson_id, student_id,
+               CASE WHEN r2 < 0.30 THEN 5 WHEN r2 < 0.70 THEN 4 WHEN r2 < 0.92 THEN 3 ELSE 2 END AS v,
+               (r1 - %(absence_rate)s) / %(mark_rate)s AS r3
+          FROM drawn
+         WHERE r1 >= %(absence_rate)s AND r1 < %(absence_rate)s + %(mark_rate)s) x
+""".replace("<pairs>", _PAIRS)
 
 _HOMEWORK = """
 WITH ordered AS (
-    SELECT l.id, l.date,
+    SELECT l.id,
            lead(l.id) OVER (PARTITION BY l.school_class_id, l.group_id, l.subject_id
                             ORDER BY l.date, l.lesson_number, l.id) AS next_id
       FROM timetable_lesson l
@@ -118,8 +123,28 @@ SELECT t.id, o.next_id, CASE WHEN o.next_id IS NULL THEN t.date + 7 END,
        (ARRAY['§ ', 'Упражнения ', 'Задачи № ', 'Прочитать с. '])[1 + (t.id %% 4)] || (10 + t.id %% 90)::text,
        now(), now(), false
   FROM journal_fill_lessons t JOIN ordered o ON o.id = t.id
- WHERE random() < %(homework_rate)s
+ WHERE (hashint8(t.id + %(seed)s) & 2147483647)::float8 / 2147483648 < %(homework_rate)s
 """
+
+
+def _form_cases() -> tuple[str, str]:
+    """CASE expressions choosing a region form by its share (the lightest eight times as often
+    as each other one) from ``r3`` in [0, 1): one for the form's id, one for its weight."""
+    forms = list(ControlForm.objects.filter(school__isnull=True, is_active=True).order_by("weight", "id"))
+    if not forms:
+        raise ValueError("В регионе нет действующих форм контроля по умолчанию: оценки не из чего выставить")
+    shares = [8 if f.weight == min(x.weight for x in forms) else 1 for f in forms]
+    total, upto, ids, weights = sum(shares), 0, [], []
+    for form, share in zip(forms, shares, strict=True):
+        upto += share
+        bound = f"{upto / total:.6f}"
+        ids.append(f"WHEN r3 < {bound} THEN {int(form.pk)}")
+        weights.append(f"WHEN r3 < {bound} THEN {int(form.weight)}")
+    last = forms[-1]
+    return (
+        f"CASE {' '.join(ids)} ELSE {int(last.pk)} END",
+        f"CASE {' '.join(weights)} ELSE {int(last.weight)} END",
+    )
 
 
 @dataclass(frozen=True)
@@ -140,7 +165,7 @@ def journal_fill(
     mark_rate: float = 0.3,
     absence_rate: float = 0.04,
     homework_rate: float = 0.6,
-    seed: float = 0.42,
+    seed: int = 42,
 ) -> FillCounts:
     """Fill the held, not yet filled lessons between ``date_from`` and ``date_to`` of the
     current schema. ``mark_rate`` is the share of a lesson's students who get a mark,
@@ -154,21 +179,20 @@ def journal_fill(
         "mark_rate": mark_rate,
         "absence_rate": absence_rate,
         "homework_rate": homework_rate,
+        "seed": int(seed),
     }
     with connection.cursor() as cursor:
-        cursor.execute("SELECT setseed(%s)", [seed])
         for statement in _TARGET:
             cursor.execute(statement, params if "%(" in statement else None)
         cursor.execute("SELECT count(*) FROM journal_fill_lessons")
         row = cursor.fetchone()
         lessons = row[0] if row else 0
         counts = [lessons]
-        cursor.execute("SELECT 1 FROM academics_controlform WHERE school_id IS NULL AND is_active LIMIT 1")
-        if lessons and cursor.fetchone() is None:
-            raise ValueError(
-                "В регионе нет действующих форм контроля по умолчанию: оценки не из чего выставить"
-            )
-        for sql in (_TOPICS, _ATTENDANCE, _MARKS, _HOMEWORK):
+        if not lessons:
+            return FillCounts(0, 0, 0, 0, 0)
+        form, weight = _form_cases()
+        marks = _MARKS.replace("<form>", form).replace("<weight>", weight)
+        for sql in (_TOPICS, _ATTENDANCE, marks, _HOMEWORK):
             cursor.execute(sql, params)
             counts.append(cursor.rowcount)
     return FillCounts(*counts)
