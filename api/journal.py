@@ -12,6 +12,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import ListAPIView
+from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -638,8 +639,15 @@ class AuditOutput(serializers.Serializer):
     changes = serializers.DictField()
 
 
+class AuditPagination(CursorPagination):
+    # a cursor, not a count: a region's audit trail is tens of millions of rows
+    ordering = ("-at", "-id")
+    page_size = 50
+
+
 class JournalAuditApi(JournalApiView, ListAPIView):
     serializer_class = AuditOutput
+    pagination_class = AuditPagination
 
     @extend_schema(
         summary="История изменений оценок, посещаемости и итоговых оценок школы (администратор школы)",

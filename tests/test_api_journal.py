@@ -321,8 +321,8 @@ def test_audit_api_for_school_admin(w, region_a, login):
     with tenant_context(region_a):
         services.mark_create(actor=w.teacher.user, lesson_id=w.lesson.pk, student_id=w.st1.pk, value="5")
     data = login(w.admin).get("/api/v1/journal/audit/").json()
-    assert data["count"] == 1 and data["results"][0]["action"] == "mark_create"
-    assert login(w.admin2).get("/api/v1/journal/audit/").json()["count"] == 0
+    assert [e["action"] for e in data["results"]] == ["mark_create"] and data["next"] is None
+    assert login(w.admin2).get("/api/v1/journal/audit/").json()["results"] == []
     assert login(w.teacher).get("/api/v1/journal/audit/").status_code == 404
 
 
@@ -335,7 +335,7 @@ def test_api_isolation_between_regions(w, region_a, region_b, client_b):
     with tenant_context(region_b):
         teacher_b = User.objects.create_user(username="t-b", roles=[Role.TEACHER, Role.REGIONAL_ADMIN])
         client_b.force_login(teacher_b)
-    assert client_b.get("/api/v1/journal/audit/").json()["count"] == 0
+    assert client_b.get("/api/v1/journal/audit/").json()["results"] == []
     assert client_b.get("/api/v1/notifications/").json()["count"] == 0
     response = client_b.post(
         "/api/v1/journal/marks/",

@@ -4,6 +4,7 @@ constant number of queries whatever the amount of data."""
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -517,3 +518,19 @@ def test_diary_of_a_student_in_no_group_and_a_child_without_a_class(w, region_a,
     html = client.get(f"/diary/?student={w.st3.pk}&date={w.lesson.date.isoformat()}").content.decode()
     assert "Математика" in html and "Английский язык" not in html
     assert client.get(f"/diary/?student={newborn.pk}").status_code == 200
+
+
+def test_audit_pages_by_the_last_entry_seen(w, region_a, login):
+    with tenant_context(region_a):
+        mark = services.mark_create(
+            actor=w.teacher.user, lesson_id=w.lesson.pk, student_id=w.st1.pk, value="2"
+        )
+        for value in "345" * 18:  # 54 changes + 1 creation
+            services.mark_update(actor=w.teacher.user, mark_id=mark.pk, value=value)
+    client = login(w.admin)
+    html = client.get("/journal/audit/").content.decode()
+    assert html.count("<tr>") == 1 + 50
+    before = re.search(r'href="\?before=(\d+)"', html)
+    assert before is not None
+    html = client.get(f"/journal/audit/?before={before.group(1)}").content.decode()
+    assert html.count("<tr>") == 1 + 5 and "mark_create" in html and 'href="?before=' not in html

@@ -220,18 +220,27 @@ def homework_file(request: HttpRequest, file_id: int) -> FileResponse:
     return FileResponse(handle, as_attachment=True, filename=attachment.name)
 
 
+AUDIT_PAGE = 50
+
+
 @_journal_errors
 def journal_audit(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
-    events = selectors.journal_audit(viewer=viewer, school_id=_int(request.GET.get("school")))
-    page = Paginator(events, 50).get_page(request.GET.get("page"))
-    student_ids = {e.changes.get("context", {}).get("student") for e in page.object_list} - {None}
+    school_id = _int(request.GET.get("school"))
+    events = selectors.journal_audit(viewer=viewer, school_id=school_id)
+    # newest first, pages by the last id seen: no COUNT over a region's whole audit trail
+    before = _int(request.GET.get("before"))
+    if before is not None:
+        events = events.filter(pk__lt=before)
+    window = list(events[: AUDIT_PAGE + 1])
+    has_next, window = len(window) > AUDIT_PAGE, window[:AUDIT_PAGE]
+    student_ids = {e.changes.get("context", {}).get("student") for e in window} - {None}
     names = {
         p.pk: f"{p.surname} {p.name}"
         for p in Person.objects.filter(pk__in=student_ids).only("id", "surname", "name")
     }
     rows = []
-    for event in page.object_list:
+    for event in window:
         context = event.changes.get("context", {})
         changes = {k: v for k, v in event.changes.items() if k != "context"}
         rows.append(
@@ -242,7 +251,12 @@ def journal_audit(request: HttpRequest) -> HttpResponse:
                 "student": names.get(context.get("student"), ""),
             }
         )
-    return render(request, "journal/audit.html", {"page": page, "rows": rows})
+    next_before = window[-1].pk if has_next else None
+    return render(
+        request,
+        "journal/audit.html",
+        {"rows": rows, "next_before": next_before, "school_id": school_id, "first_page": before is None},
+    )
 
 
 # --- diary -------------------------------------------------------------------------------------------
