@@ -47,10 +47,18 @@ class Totals:
 
 def totals(marks: Iterable[tuple[Decimal | Fraction | int | None, int]]) -> Totals:
     """Totals of ``(value_on_5, weight)`` pairs; ``None`` values (pass/fail) count nowhere."""
-    result = Totals()
+    # Decimal sums are exact for the stored values (two decimals) and much cheaper than a
+    # Fraction per mark; a journal page totals every student's marks.
+    decimal_sum, fraction_sum, weight_sum = Decimal(0), Fraction(0), 0
     for value, weight in marks:
-        result = result.plus(value, weight)
-    return result
+        if value is None:
+            continue
+        if isinstance(value, Fraction):
+            fraction_sum += value * weight
+        else:
+            decimal_sum += Decimal(value) * weight
+        weight_sum += weight
+    return Totals(Fraction(decimal_sum) + fraction_sum, weight_sum)
 
 
 def weighted_average(marks: Iterable[tuple[Decimal | Fraction | int | None, int]]) -> Fraction | None:
@@ -79,9 +87,12 @@ def fives_needed(current: Totals, *, weight: int, target: int) -> int:
     average = current.average
     if average is not None and average >= threshold:
         return 0
-    # (S + 5·w·n) / (W + w·n) ≥ t  ⇔  n ≥ (t·W − S) / (w·(5 − t))   (t < 5, so the divisor > 0)
-    needed = (threshold * current.weight - current.weighted_sum) / (weight * (TOP - threshold))
-    return max(1, math.ceil(needed))
+    # (S + 5·w·n) / (W + w·n) ≥ t  ⇔  n ≥ (t·W − S) / (w·(5 − t))   (t < 5, so the divisor > 0);
+    # with t = p/q and S = a/b, in integers: n ≥ (p·W·b − a·q) / (b·w·(5q − p))
+    p, q = threshold.numerator, threshold.denominator
+    a, b = current.weighted_sum.numerator, current.weighted_sum.denominator
+    numerator, denominator = p * current.weight * b - a * q, b * weight * (5 * q - p)
+    return max(1, -(-numerator // denominator))
 
 
 @dataclass(frozen=True)

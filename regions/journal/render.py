@@ -37,6 +37,32 @@ def _attendance(entry: tuple[int, str, str, str]) -> str:
     )
 
 
+def journal_header(page: JournalPage) -> SafeString:
+    """The ``<th>`` of every lesson: date (a link to its topic and homework), substitution,
+    topic, homework."""
+    out = []
+    substitution, homework = _("замена"), _("ДЗ")
+    for col in page.columns:
+        classes = (
+            "lesson"
+            + (" cancelled" if col.is_cancelled else "")
+            + (" today" if col.date == page.today else "")
+        )
+        sub = (
+            f'<sup title="{substitution}: {escape(col.substitute_name)}">з</sup>' if col.substitute_id else ""
+        )
+        topic = escape(col.topic)
+        short = escape(col.topic if len(col.topic) <= 18 else col.topic[:17] + "…")
+        out.append(
+            f'<th scope="col" class="{classes}" title="{topic}"><a href="/journal/lesson/{col.id}/">'
+            f"{col.date:%d.%m}</a>{sub}"
+            + (f"<small>{short}</small>" if col.topic else "")
+            + (f'<small class="hw">{homework}</small>' if col.has_homework else "")
+            + "</th>"
+        )
+    return mark_safe("".join(out))  # noqa: S308 — every interpolated value is escaped
+
+
 def journal_rows(page: JournalPage) -> SafeString:
     """``<tr>`` of every student: name, a cell per lesson, the average and the final."""
     out: list[str] = []

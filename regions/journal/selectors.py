@@ -357,12 +357,11 @@ def journal_page(
     rows = []
     for student_id, surname, name, date_from, date_to, marks in student_rows:
         by_lesson: dict[int, list[tuple[int, str, int, str, str, int]]] = defaultdict(list)
-        totals = grading.Totals()
-        for mark_id, lesson_id, value, five, weight, form_id, comment in marks:
+        for mark_id, lesson_id, value, _five, weight, form_id, comment in marks:
             by_lesson[lesson_id].append(
                 (mark_id, value, weight, form_names.get(form_id, ""), comment, form_id)
             )
-            totals = totals.plus(Decimal(five) if five is not None else None, weight)
+        totals = grading.totals((five, weight) for _i, _l, _v, five, weight, _f, _c in marks)
         cells = [
             (
                 by_lesson.get(column.id, []),

@@ -32,7 +32,7 @@ from regions.journal import render as render_diary
 from regions.journal.access import can_write_lesson
 from regions.journal.errors import JournalError, JournalForbidden, JournalNotFound
 from regions.journal.models import AttendanceKind, NotificationPreference
-from regions.journal.render import journal_rows
+from regions.journal.render import journal_header, journal_rows
 from regions.people.models import Person
 from regions.schools.models import School
 
@@ -111,6 +111,7 @@ def journal_grid(request: HttpRequest, kind: str, target_id: int, subject_id: in
         "journal/grid.html",
         {
             "page": page,
+            "header_html": journal_header(page),
             "rows_html": journal_rows(page),
             "scale_values": page.scale.valid_values() if page.scale else [],
             "attendance_kinds": AttendanceKind.choices,
