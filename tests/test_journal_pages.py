@@ -185,7 +185,7 @@ def test_teacher_sees_the_grid_and_writes_held_lessons(w, region_a, login):
     assert 'class="lesson cancelled"' in html
     # held lessons have an entry field per student; the future lesson and the cancelled one do not
     assert html.count('class="entry"') == 3 * 4
-    assert f'data-lesson="{w.future.pk}"' not in html
+    assert f'data-lesson="{w.future.pk}"' not in html  # its cells are closed
     assert "journal.js" in html and 'id="control-form"' in html
 
 

@@ -70,9 +70,7 @@ def journal_rows(page: JournalPage) -> SafeString:
     out: list[str] = []
     finals = page.finals_writable
     cell_open = [f'<td class="cell" data-lesson="{col.id}">' for col in page.columns]
-    day = [f"{col.date:%d.%m}" for col in page.columns]
-    final_label = _("итоговая оценка")
-    for r, row in enumerate(page.rows):
+    for row in page.rows:
         student = row.student
         name = escape(f"{student.surname} {student.name}")
         out.append(f'<tr data-student="{student.id}"><th scope="row" class="student">{name}</th>')
@@ -80,9 +78,7 @@ def journal_rows(page: JournalPage) -> SafeString:
             parts = [_attendance(attendance)] if attendance else []
             parts.extend(_mark(*m) for m in marks)
             if writable:
-                parts.append(
-                    f'<input class="entry" data-r="{r}" data-c="{c}" autocomplete="off" aria-label="{name}, {day[c]}">'
-                )
+                parts.append('<input class="entry">')  # labelled by the script from the headers
                 out.append(f"{cell_open[c]}{''.join(parts)}</td>")
             else:
                 out.append(f'<td class="cell closed">{"".join(parts)}</td>')
@@ -94,9 +90,8 @@ def journal_rows(page: JournalPage) -> SafeString:
         mark_cls = " override" if final is not None and final.is_override else ""
         if finals:
             out.append(
-                f'<td class="final{mark_cls}"><input class="final-entry" data-r="{r}" data-c="{len(row.cells)}" '
-                f'value="{value}" placeholder="{escape(row.proposed)}" data-proposed="{escape(row.proposed)}" '
-                f'autocomplete="off" aria-label="{name}: {final_label}"></td>'
+                f'<td class="final{mark_cls}"><input class="final-entry" value="{value}" '
+                f'placeholder="{escape(row.proposed)}" data-proposed="{escape(row.proposed)}"></td>'
             )
         else:
             out.append(f'<td class="final{mark_cls}">{value}</td>')
@@ -154,7 +149,7 @@ def diary_rows(lessons: list[DiaryLesson], *, can_tick: bool, csrf: str, next_pa
             )
         if lesson.is_remote:
             extra.append(f'<br><span class="tag">{_("дистанционно")}</span>')
-            if lesson.video_url:
+            if lesson.video_url.startswith(("https://", "http://")):  # never a javascript: link
                 extra.append(
                     f' <a href="{escape(lesson.video_url)}" target="_blank" rel="noopener noreferrer">'
                     f"{_('видеоурок')}</a>"

@@ -13,12 +13,8 @@
   var dialog = document.getElementById("mark-dialog");
   var ATTENDANCE = { "н": "absent", "нб": "absent", "б": "ill", "бол": "ill", "оп": "late", "о": "late" };
   var SHORT = { absent: "н", ill: "б", late: "оп" };
-  var maxColumn = 0;
-  Array.prototype.forEach.call(table.querySelectorAll("input[data-c]"), function (input) {
-    maxColumn = Math.max(maxColumn, Number(input.getAttribute("data-c")));
-  });
-  var rowCount = table.tBodies.length ? table.tBodies[0].rows.length : 0;
-
+  var body = table.tBodies.length ? table.tBodies[0] : null;
+  var headers = table.tHead ? table.tHead.rows[0].cells : [];
   function say(text, isError) {
     if (!status) return;
     status.textContent = text;
@@ -43,19 +39,31 @@
     });
   }
 
-  function inputAt(r, c) {
-    return table.querySelector('input[data-r="' + r + '"][data-c="' + c + '"]');
-  }
-
+  // Cells are found by their place in the table (row, cell index), so the server sends no
+  // per-cell coordinates, labels or attributes: a quarter's grid is ~1,200 cells.
   function move(input, dr, dc) {
-    var r = Number(input.getAttribute("data-r")), c = Number(input.getAttribute("data-c"));
+    if (!body) return false;
+    var cell = input.closest("td"), row = cell.parentNode;
+    var r = row.sectionRowIndex, c = cell.cellIndex;
     for (var i = 1; ; i++) {
-      var nr = r + dr * i, nc = c + dc * i;
-      if (nr < 0 || nr >= rowCount || nc < 0 || nc > maxColumn) return false;
-      var next = inputAt(nr, nc);
+      var nextRow = body.rows[r + dr * i];
+      if (!nextRow) return false;
+      var nextCell = nextRow.cells[c + dc * i];
+      if (!nextCell || c + dc * i < 1) return false;
+      var next = nextCell.querySelector("input");
       if (next) { next.focus(); next.select(); return true; }
     }
   }
+
+  // the accessible name and the browser's autocomplete, given when a cell is first entered
+  table.addEventListener("focusin", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.hasAttribute("aria-label")) return;
+    var cell = input.closest("td"), row = cell.parentNode;
+    var header = headers[cell.cellIndex];
+    input.setAttribute("autocomplete", "off");
+    input.setAttribute("aria-label", row.cells[0].textContent.trim() + ", " + (header ? header.textContent.trim().split(/\s+/)[0] : ""));
+  });
 
   function markButton(mark) {
     var b = document.createElement("button");
