@@ -27,6 +27,7 @@ import os
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -307,6 +308,22 @@ def count_queries(path: str, cookie: str, expect: str) -> int:
     return len([q for q in ctx.captured_queries if not q["sql"].startswith("SET search_path")])
 
 
+def time_in_process(path: str, cookie: str, n: int = 60) -> float:
+    """Median milliseconds of one request through the whole Django stack, in this process."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST=HOST)
+    client.cookies["sessionid"] = cookie
+    client.get(path)
+    times = []
+    for _ in range(n):
+        started = time.perf_counter()
+        response = client.get(path)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (path, response.status_code)
+    return statistics.median(times)
+
+
 # --- 4. throughput ------------------------------------------------------------------------------------
 
 
@@ -409,6 +426,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the database for inspection")
     args = parser.parse_args()
+    # the same settings (and the hello-world view) in this process as in the server
+    os.environ["DJANGO_SETTINGS_MODULE"] = "_journal_settings"
     setup_django(DB)
     from django.core.management import call_command, get_commands
     from django.utils import timezone
@@ -494,22 +513,35 @@ def main() -> None:
             if counts["half"] != counts["full"]:
                 print(f"# WARNING: query counts changed with the data: {counts}", flush=True)
 
+        with tenant_context(region):
+            # in-process, no server and no load generator: the steadier figure on a busy machine
+            hello_ms = time_in_process("/bench-hello/", cookies["student"])
+            bench("hello_ms", hello_ms, "ms")
+            bench("diary_week_ms", time_in_process(diary_now, cookies["student"]), "ms")
+            bench("journal_page_ms", time_in_process(journal, cookies["teacher"]), "ms")
+
         server, port = start_server(args.workers)
         measure = rps_wrk if shutil.which("wrk") else rps_python
+        rounds = 3
         print(f"# load: {measure.__name__}, {args.workers} gunicorn workers, {args.connections} connections, "
-              f"{duration} s per page", flush=True)  # fmt: skip
-        for path, cookie in ((diary_now, cookies["student"]), (journal, cookies["teacher"])):
+              f"{rounds} rounds × {duration // rounds} s per page", flush=True)  # fmt: skip
+        pages = {
+            "hello": ("/bench-hello/", cookies["student"]),
+            "diary_week": (diary_now, cookies["student"]),
+            "journal_page": (journal, cookies["teacher"]),
+        }
+        for path, cookie in pages.values():
             measure(port, path, cookie, 2, args.connections)  # warm every worker
-        hello_1 = measure(port, "/bench-hello/", cookies["student"], duration, args.connections)
-        diary_rps = measure(port, diary_now, cookies["student"], duration, args.connections)
-        journal_rps = measure(port, journal, cookies["teacher"], duration, args.connections)
-        hello_2 = measure(port, "/bench-hello/", cookies["student"], duration, args.connections)
-        hello = (hello_1 + hello_2) / 2
-        bench("hello_rps", hello, "req/s")
-        bench("diary_week_rps", diary_rps, "req/s")
-        bench("journal_page_rps", journal_rps, "req/s")
-        bench("diary_week_vs_hello", diary_rps / hello, "ratio")
-        bench("journal_page_vs_hello", journal_rps / hello, "ratio")
+        # Interleaved rounds: a neighbour's load that comes and goes hits every page alike.
+        rps: dict[str, list[float]] = {name: [] for name in pages}
+        for _ in range(rounds):
+            for name, (path, cookie) in pages.items():
+                rps[name].append(measure(port, path, cookie, max(1, duration // rounds), args.connections))
+        for name in pages:
+            bench(f"{name}_rps", statistics.mean(rps[name]), "req/s")
+        for name in ("diary_week", "journal_page"):
+            ratios = [page / hello for page, hello in zip(rps[name], rps["hello"], strict=True)]
+            bench(f"{name}_vs_hello", statistics.median(ratios), "ratio")
     finally:
         if server is not None:
             server.terminate()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from config.env import env_int, env_list, env_str
+from config.env import env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
@@ -98,7 +98,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Set by each environment module: production demands DATABASE_URL; development and tests fall
 # back to the embedded PostgreSQL under var/.
 DATABASES: dict[str, dict[str, object]] = {}
-CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
+# (persistent connections, DB_CONN_MAX_AGE, are part of each DATABASES entry: config.embedded_db)
 
 # --- Language, time ------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
