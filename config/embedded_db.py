@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
+from config.env import env_int
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -57,4 +59,8 @@ def database_settings_from_url(url: str) -> dict[str, object]:
         "PASSWORD": parsed.password or "",
         "HOST": host,
         "PORT": str(parsed.port or ""),
+        # persistent connections (Django reads this per database, not as a top-level setting):
+        # a new PostgreSQL connection per request costs more than most pages
+        "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
+        "CONN_HEALTH_CHECKS": True,
     }

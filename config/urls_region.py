@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from core import views as core_views
+from regions.journal import urls as journal_urls
 from regions.schools import views as school_views
 
 urlpatterns = [
@@ -16,6 +17,9 @@ urlpatterns = [
     path("", include("regions.academics.urls")),
     path("", include("regions.teaching.urls")),
     path("", include("regions.timetable.urls")),
+    path("journal/", include((journal_urls.journal_patterns, "journal"))),
+    path("diary/", include((journal_urls.diary_patterns, "diary"))),
+    path("notifications/", include((journal_urls.notification_patterns, "notifications"))),
     path("api/v1/", include("api.urls_region")),
     path("api/", include("api.schema")),
 ]

@@ -276,3 +276,26 @@ def browser_login(dev_idp):
         return client.get(f"{parsed.path}?{parsed.query}")
 
     return login
+
+
+# --- The journal's cast ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def journal_world(region_a):
+    """Schools, classes, people, a school year and lessons in region A (tests/journal_world.py)."""
+    from tests.journal_world import build_journal_world
+
+    with tenant_context(region_a):
+        return build_journal_world()
+
+
+@pytest.fixture
+def celery_eager():
+    """Tasks run inline (``task.delay`` → ``apply``), still through the tenant-aware task class."""
+    from config.celery import app
+
+    old = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield app
+    app.conf.task_always_eager = old

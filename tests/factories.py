@@ -8,13 +8,23 @@ from __future__ import annotations
 import datetime
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from core.models import User
 from core.validators import make_inn10, make_ogrn, make_snils
+from regions.academics.models import (
+    AcademicYear,
+    ControlForm,
+    GradingScale,
+    PeriodKind,
+    ScaleKind,
+    StudyPeriod,
+)
 from regions.people.models import GuardianLink, Membership, MembershipRole, Person
 from regions.schools.models import School, SchoolClass
 from regions.teaching.models import GroupKind, Room, StudyGroup, Subject, TeachingAssignment
+from regions.timetable.models import Lesson
 
 
 class SchoolFactory(DjangoModelFactory[School]):
@@ -110,16 +120,6 @@ class RoomFactory(DjangoModelFactory[Room]):
     name = factory.Sequence(lambda n: f"Каб. {100 + n}")
 
 
-class StudyGroupFactory(DjangoModelFactory[StudyGroup]):
-    class Meta:
-        model = StudyGroup
-
-    school_class = factory.SubFactory(SchoolClassFactory)
-    school = factory.LazyAttribute(lambda o: o.school_class.school if o.school_class else SchoolFactory())
-    kind = GroupKind.SUBGROUP
-    name = factory.Sequence(lambda n: f"Группа {n}")
-
-
 def make_teacher(
     school: School, surname: str = "Иванова", name: str = "Анна", patronymic: str = "Петровна", **kw
 ):
@@ -157,3 +157,100 @@ def make_year(start_year: int = 2030, school: School | None = None, period_kind:
 def subject(code: str) -> Subject:
     """A subject of the federal list (loaded into every region by migration)."""
     return Subject.objects.get(code=code)
+
+
+# --- School year, grading, timetable (the journal builds on these) --------------------------
+
+
+def _today() -> datetime.date:
+    return timezone.localdate()
+
+
+class AcademicYearFactory(DjangoModelFactory):
+    """The region's default year around today (tests must not depend on the calendar)."""
+
+    class Meta:
+        model = AcademicYear
+        django_get_or_create = ("school", "name")
+
+    school = None
+    name = "Текущий год"
+    starts_on = factory.LazyFunction(lambda: _today() - datetime.timedelta(days=120))
+    ends_on = factory.LazyFunction(lambda: _today() + datetime.timedelta(days=200))
+    period_kind = PeriodKind.QUARTER
+
+
+class StudyPeriodFactory(DjangoModelFactory):
+    """By default the period containing today, open for finals for another five weeks."""
+
+    class Meta:
+        model = StudyPeriod
+        django_get_or_create = ("academic_year", "number")
+
+    academic_year = factory.SubFactory(AcademicYearFactory)
+    number = 2
+    name = factory.LazyAttribute(lambda o: f"{o.number} четверть")
+    starts_on = factory.LazyFunction(lambda: _today() - datetime.timedelta(days=28))
+    ends_on = factory.LazyFunction(lambda: _today() + datetime.timedelta(days=28))
+    closes_on = factory.LazyAttribute(lambda o: o.ends_on + datetime.timedelta(days=7))
+
+
+class GradingScaleFactory(DjangoModelFactory):
+    class Meta:
+        model = GradingScale
+        django_get_or_create = ("school", "code")
+
+    school = None
+    code = "five"
+    name = "Пятибалльная"
+    kind = ScaleKind.FIVE_POINT
+    min_value = 1
+    max_value = 5
+    is_default = True
+
+
+class ControlFormFactory(DjangoModelFactory):
+    class Meta:
+        model = ControlForm
+        django_get_or_create = ("school", "code")
+
+    school = None
+    code = "answer"
+    name = "Ответ на уроке"
+    short_name = "О"
+    weight = 1
+
+
+class StudyGroupFactory(DjangoModelFactory[StudyGroup]):
+    class Meta:
+        model = StudyGroup
+        skip_postgeneration_save = True
+
+    school_class = factory.SubFactory(SchoolClassFactory)
+    school = factory.LazyAttribute(lambda o: o.school_class.school if o.school_class else SchoolFactory())
+    name = factory.Sequence(lambda n: f"Группа {n + 1}")
+    kind = GroupKind.SUBGROUP
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.members.add(*extracted)
+
+
+class LessonFactory(DjangoModelFactory):
+    """A dated lesson of a class (or, with ``group=…, school_class=None``, of a group). Its
+    school is the class's (group's), its period that of the region's current year."""
+
+    class Meta:
+        model = Lesson
+
+    school_class = factory.SubFactory(SchoolClassFactory)
+    group = None
+    school = factory.LazyAttribute(lambda o: o.school_class.school if o.school_class else o.group.school)
+    period = factory.SubFactory(StudyPeriodFactory)
+    date = factory.LazyFunction(_today)
+    lesson_number = 1
+    starts_at = factory.LazyAttribute(lambda o: datetime.time(7 + o.lesson_number, 0))
+    ends_at = factory.LazyAttribute(lambda o: datetime.time(7 + o.lesson_number, 45))
+    subject = factory.SubFactory(SubjectFactory)
+    teacher = factory.SubFactory(PersonFactory)

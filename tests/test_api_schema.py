@@ -67,13 +67,101 @@ def test_federal_api_has_no_server_errors(case, operator_client):
     assert status < 500, case.as_curl_command()
 
 
-@region.parametrize()
-@fuzz
-def test_region_api_has_no_server_errors(case, region_a, client_a):
+@pytest.fixture
+def fuzz_user(journal_world, region_a):
+    """A user with data behind every region endpoint: the journal world's teacher, who is also
+    the admin of its school and a parent of one of its students, with a mark, an attendance
+    entry, a homework, a final mark and a notification to act on."""
+    from regions.journal import services
+    from tests.factories import GuardianLinkFactory, MembershipFactory
+
+    w = journal_world
+    with tenant_context(region_a):
+        user = w.teacher.user
+        user.roles = [Role.TEACHER, Role.SCHOOL_ADMIN, Role.PARENT]
+        user.save()
+        MembershipFactory(person=w.teacher, school=w.s1, role="school_admin")
+        GuardianLinkFactory(parent=w.teacher, child=w.st2)
+        mark = services.mark_create(actor=user, lesson_id=w.lesson.pk, student_id=w.st2.pk, value="4")
+        entry = services.attendance_set(actor=user, lesson_id=w.lesson.pk, student_id=w.st3.pk, kind="late")
+        homework = services.homework_create(actor=user, lesson_id=w.lessons[0].pk, text="№ 1")
+        final = services.final_mark_set(
+            actor=user, student_id=w.st2.pk, subject_id=w.math.pk, school_class_id=w.a.pk,
+            period_id=w.period.pk, value="4",
+        )  # fmt: skip
+        note = services.mark_create(
+            actor=w.other_teacher.user, lesson_id=w.b_lesson.pk, student_id=w.st_b.pk, value="5"
+        )
+        del note
+        from regions.journal.models import Notification
+
+        Notification.objects.create(recipient=user, kind="mark_new", text="тест", student=w.st2)
+        path = {
+            "mark_id": mark.pk,
+            "attendance_id": entry.pk,
+            "homework_id": homework.pk,
+            "final_id": final.pk,
+            "lesson_id": w.lesson.pk,
+            "student_id": w.st2.pk,
+            "kind": "class",
+            "target_id": w.a.pk,
+            "subject_id": w.math.pk,
+        }
+        body = {
+            "lesson": w.lesson.pk,
+            "student": w.st2.pk,
+            "subject": w.math.pk,
+            "school_class": w.a.pk,
+            "period": w.period.pk,
+            "academic_year": w.year.pk,
+            "control_form": w.test.pk,
+            "value": "4",
+        }
+        real = {"path": path, "body": body}
+    return user, real
+
+
+def with_real_ids(case, real: dict) -> bool:
+    """Point a generated request at objects that exist, so it runs past "not found" into the
+    services' rules. Returns whether anything changed."""
+    changed = False
+    for name in list(case.path_parameters or {}):
+        if name in real["path"]:
+            case.path_parameters[name] = real["path"][name]
+            changed = True
+    if isinstance(case.body, dict):
+        for name in list(case.body):
+            if name in real["body"]:
+                case.body[name] = real["body"][name]
+                changed = True
+            elif name in ("group", "due_lesson"):
+                del case.body[name]  # a class is given; a due lesson would have to be a later one
+                changed = True
+    return changed
+
+
+@pytest.fixture
+def fuzz_clients(region_a, client_a, fuzz_user):
+    """Two logged-in clients (a regional admin; the user with data), logged in once per
+    operation rather than once per generated example."""
+    user, real = fuzz_user
+    with_data = Client(HTTP_HOST=client_a.defaults["HTTP_HOST"])
     with tenant_context(region_a):
         admin, _ = User.objects.get_or_create(
             username="fuzz-admin", defaults={"roles": [Role.REGIONAL_ADMIN]}
         )
         client_a.force_login(admin)
-    status = send(client_a, case)
+        with_data.force_login(user)
+    return client_a, with_data, real
+
+
+@region.parametrize()
+@fuzz
+def test_region_api_has_no_server_errors(case, fuzz_clients):
+    admin, with_data, real = fuzz_clients
+    status = send(admin, case)
+    assert status < 500, case.as_curl_command()
+    # the same request by a user with data, on real objects
+    with_real_ids(case, real)
+    status = send(with_data, case)
     assert status < 500, case.as_curl_command()

@@ -3,21 +3,10 @@ when the import commits creates new users and disables the ones the registry dea
 
 from __future__ import annotations
 
-import pytest
 from django_tenants.utils import tenant_context
 
-from config.celery import app
 from regions.people.models import Person
 from tests.importing import Bundle, run_import
-
-
-@pytest.fixture
-def eager_celery():
-    """The provisioning task runs in this process (the real-worker path of a task queued from a
-    region is proven in test_isolation and test_import_worker)."""
-    app.conf.task_always_eager = True
-    yield
-    app.conf.task_always_eager = False
 
 
 def realm_user(idp, username: str) -> dict | None:
@@ -26,8 +15,10 @@ def realm_user(idp, username: str) -> dict | None:
 
 
 def test_import_provisions_and_disables_accounts(
-    dev_idp, region_a, tmp_path, eager_celery, django_capture_on_commit_callbacks
+    dev_idp, region_a, tmp_path, celery_eager, django_capture_on_commit_callbacks
 ):
+    # the task runs in this process (celery_eager); the real-worker path of a task queued from a
+    # region is proven in test_isolation and test_import_worker
     bundle = Bundle.sample()
     with django_capture_on_commit_callbacks(execute=True):
         assert run_import(bundle.write(tmp_path / "v1")).status == "succeeded"

@@ -118,6 +118,33 @@ def _resolve(rows: list, school_id: int, key) -> list:
     return out
 
 
+def school_grading_scale(*, school_id: int) -> GradingScale | None:
+    """The scale a school's everyday marks are written in (one query): its own default scale,
+    else the region's default; the journal checks every mark against it."""
+    rows = _resolve(
+        list(GradingScale.objects.filter(Q(school__isnull=True) | Q(school_id=school_id)).order_by("code")),
+        school_id,
+        lambda s: s.code,
+    )
+    rows.sort(key=lambda s: (not s.is_default, not s.is_own, s.code))
+    return rows[0] if rows else None
+
+
+def school_control_forms(*, school_id: int) -> list[ControlForm]:
+    """The active control forms of a school (one query): the region's, each replaced by the
+    school's own row of the same code (an inactive own row hides the region's form), plus the
+    school's own. Lightest first; among equal weights in the order they were defined, so the
+    region's first form of weight 1 («Ответ на уроке») is the journal's default."""
+    rows = _resolve(
+        list(ControlForm.objects.filter(Q(school__isnull=True) | Q(school_id=school_id))),
+        school_id,
+        lambda f: f.code,
+    )
+    forms = [f for f in rows if f.is_active]
+    forms.sort(key=lambda f: (f.weight, f.pk))
+    return forms
+
+
 def school_settings(*, school_id: int) -> EffectiveSettings:
     """The effective calendar, scales, control forms and bells of a school: 7 queries."""
     both = Q(school__isnull=True) | Q(school_id=school_id)

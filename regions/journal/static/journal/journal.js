@@ -1,0 +1,238 @@
+// The journal grid: keyboard entry, one JSON request per mark, attendance entry or final.
+// Arrow keys move between cells; type a value (and, after a space, a comment) and press Enter.
+// «н», «б», «оп» (+ a reason after a space) mark absence, illness, lateness. Click a mark to
+// change or delete it. No build step, no dependencies.
+(function () {
+  "use strict";
+  var table = document.getElementById("journal");
+  if (!table) return;
+  var status = document.getElementById("journal-status");
+  var csrfInput = document.querySelector("input[name=csrfmiddlewaretoken]");
+  var csrf = csrfInput ? csrfInput.value : "";
+  var formSelect = document.getElementById("control-form");
+  var dialog = document.getElementById("mark-dialog");
+  var ATTENDANCE = { "н": "absent", "нб": "absent", "б": "ill", "бол": "ill", "оп": "late", "о": "late" };
+  var SHORT = { absent: "н", ill: "б", late: "оп" };
+  var body = table.tBodies.length ? table.tBodies[0] : null;
+  var headers = table.tHead ? table.tHead.rows[0].cells : [];
+  function say(text, isError) {
+    if (!status) return;
+    status.textContent = text;
+    status.classList.toggle("error", Boolean(isError));
+  }
+
+  function api(method, url, body) {
+    return fetch(url, {
+      method: method,
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "Accept": "application/json", "X-CSRFToken": csrf },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    }).then(function (response) {
+      if (response.status === 204) return null;
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok) {
+          var fields = data.fields ? Object.keys(data.fields).map(function (k) { return data.fields[k].join(" "); }).join("; ") : "";
+          throw new Error((data.detail && data.detail !== "Некорректные данные" ? data.detail : fields || data.detail) || ("Ошибка " + response.status));
+        }
+        return data;
+      });
+    });
+  }
+
+  // Cells are found by their place in the table (row, cell index), so the server sends no
+  // per-cell coordinates, labels or attributes: a quarter's grid is ~1,200 cells.
+  function move(input, dr, dc) {
+    if (!body) return false;
+    var cell = input.closest("td"), row = cell.parentNode;
+    var r = row.sectionRowIndex, c = cell.cellIndex;
+    for (var i = 1; ; i++) {
+      var nextRow = body.rows[r + dr * i];
+      if (!nextRow) return false;
+      var nextCell = nextRow.cells[c + dc * i];
+      if (!nextCell || c + dc * i < 1) return false;
+      var next = nextCell.querySelector("input");
+      if (next) { next.focus(); next.select(); return true; }
+    }
+  }
+
+  // the accessible name and the browser's autocomplete, given when a cell is first entered
+  table.addEventListener("focusin", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement) || input.hasAttribute("aria-label")) return;
+    var cell = input.closest("td"), row = cell.parentNode;
+    var header = headers[cell.cellIndex];
+    input.setAttribute("autocomplete", "off");
+    input.setAttribute("aria-label", row.cells[0].textContent.trim() + ", " + (header ? header.textContent.trim().split(/\s+/)[0] : ""));
+  });
+
+  function markButton(mark) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "mark w" + mark.weight;
+    b.setAttribute("data-mark", mark.id);
+    b.setAttribute("data-value", mark.value);
+    b.setAttribute("data-weight", mark.weight);
+    b.setAttribute("data-form", mark.control_form);
+    b.setAttribute("data-comment", mark.comment || "");
+    b.title = mark.control_form_name + ", вес " + mark.weight + (mark.comment ? ": " + mark.comment : "");
+    b.textContent = mark.value;
+    if (mark.weight !== 1) {
+      var sub = document.createElement("sub");
+      sub.textContent = mark.weight;
+      b.appendChild(sub);
+    }
+    return b;
+  }
+
+  function attendanceButton(entry) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.className = "att att-" + entry.kind;
+    b.setAttribute("data-att", entry.id);
+    b.setAttribute("data-kind", entry.kind);
+    b.setAttribute("data-reason", entry.reason || "");
+    b.title = entry.reason || "";
+    b.textContent = SHORT[entry.kind] || entry.kind;
+    return b;
+  }
+
+  function putAttendance(cell, entry) {
+    var old = cell.querySelector("button.att");
+    var b = attendanceButton(entry);
+    if (old) cell.replaceChild(b, old); else cell.insertBefore(b, cell.firstChild);
+  }
+
+  function saveEntry(input) {
+    var raw = input.value.trim();
+    if (!raw) { move(input, 1, 0); return; }
+    var cell = input.closest("td"), row = input.closest("tr");
+    var lesson = Number(cell.getAttribute("data-lesson")), student = Number(row.getAttribute("data-student"));
+    var space = raw.search(/\s/);
+    var head = (space < 0 ? raw : raw.slice(0, space)).toLowerCase();
+    var rest = space < 0 ? "" : raw.slice(space + 1).trim();
+    var request;
+    if (ATTENDANCE[head]) {
+      request = api("POST", "/api/v1/journal/attendance/", { lesson: lesson, student: student, kind: ATTENDANCE[head], reason: rest })
+        .then(function (entry) { putAttendance(cell, entry); return "Отметка «" + SHORT[entry.kind] + "» сохранена"; });
+    } else {
+      var body = { lesson: lesson, student: student, value: head, comment: rest };
+      if (formSelect) body.control_form = Number(formSelect.value);
+      request = api("POST", "/api/v1/journal/marks/", body).then(function (mark) {
+        cell.insertBefore(markButton(mark), input);
+        return "Оценка " + mark.value + " (вес " + mark.weight + ") сохранена";
+      });
+    }
+    cell.classList.add("saving");
+    input.disabled = true;
+    request.then(function (message) {
+      cell.classList.remove("saving", "failed");
+      input.disabled = false;
+      input.value = "";
+      say(message);
+      if (!move(input, 1, 0)) input.focus();
+    }, function (error) {
+      cell.classList.remove("saving");
+      cell.classList.add("failed");
+      input.disabled = false;
+      input.focus();
+      say(error.message, true);
+    });
+  }
+
+  function saveFinal(input) {
+    var value = input.value.trim() || input.getAttribute("data-proposed") || "";
+    if (!value) { say("Нет предложенной оценки: введите итоговую оценку", true); return; }
+    var cell = input.closest("td"), row = input.closest("tr");
+    var body = { student: Number(row.getAttribute("data-student")), subject: Number(table.getAttribute("data-subject")), value: value };
+    body[table.getAttribute("data-kind") === "group" ? "group" : "school_class"] = Number(table.getAttribute("data-target"));
+    if (table.getAttribute("data-period")) body.period = Number(table.getAttribute("data-period"));
+    else body.academic_year = Number(table.getAttribute("data-year"));
+    cell.classList.add("saving");
+    api("POST", "/api/v1/journal/finals/", body).then(function (final) {
+      cell.classList.remove("saving", "failed");
+      cell.classList.toggle("override", final.is_override);
+      input.value = final.value;
+      say("Итоговая оценка " + final.value + (final.is_override ? " (изменена учителем, предложено " + (final.proposed_value || "—") + ")" : " подтверждена"));
+      move(input, 1, 0);
+    }, function (error) {
+      cell.classList.remove("saving");
+      cell.classList.add("failed");
+      say(error.message, true);
+    });
+  }
+
+  table.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!(input instanceof HTMLInputElement)) return;
+    var atStart = input.selectionStart === 0 && input.selectionEnd === 0;
+    var atEnd = input.selectionStart === input.value.length;
+    switch (event.key) {
+      case "ArrowUp": event.preventDefault(); move(input, -1, 0); break;
+      case "ArrowDown": event.preventDefault(); move(input, 1, 0); break;
+      case "ArrowLeft": if (atStart || !input.value) { event.preventDefault(); move(input, 0, -1); } break;
+      case "ArrowRight": if (atEnd || !input.value) { event.preventDefault(); move(input, 0, 1); } break;
+      case "Enter":
+        event.preventDefault();
+        if (input.classList.contains("final-entry")) saveFinal(input); else saveEntry(input);
+        break;
+      case "Escape": input.value = ""; break;
+    }
+  });
+
+  // --- change or delete a mark / an attendance entry ---------------------------------------
+  var editing = null;
+  table.addEventListener("click", function (event) {
+    var button = event.target.closest("button.mark, button.att");
+    if (!button || !dialog || typeof dialog.showModal !== "function") return;
+    if (!button.closest("td").querySelector("input.entry")) return;  // read-only cell
+    editing = button;
+    var isMark = button.classList.contains("mark");
+    var form = dialog.querySelector("form");
+    dialog.querySelector(".dialog-error").textContent = "";
+    Array.prototype.forEach.call(dialog.querySelectorAll(".mark-only"), function (el) { el.hidden = !isMark; });
+    Array.prototype.forEach.call(dialog.querySelectorAll(".att-only"), function (el) { el.hidden = isMark; });
+    dialog.querySelector("h2").textContent = isMark ? "Оценка" : "Посещаемость";
+    if (isMark) {
+      form.elements.value.value = button.getAttribute("data-value");
+      if (button.getAttribute("data-form")) form.elements.control_form.value = button.getAttribute("data-form");
+      form.elements.comment.value = button.getAttribute("data-comment") || "";
+    } else {
+      form.elements.kind.value = button.getAttribute("data-kind");
+      form.elements.reason.value = button.getAttribute("data-reason") || "";
+    }
+    dialog.showModal();
+  });
+
+  if (dialog) {
+    dialog.addEventListener("close", function () {
+      var button = editing;
+      editing = null;
+      if (!button || (dialog.returnValue !== "save" && dialog.returnValue !== "delete")) return;
+      var form = dialog.querySelector("form");
+      var cell = button.closest("td"), row = button.closest("tr");
+      var input = cell.querySelector("input.entry");
+      var isMark = button.classList.contains("mark");
+      var request;
+      if (isMark && dialog.returnValue === "save") {
+        request = api("PATCH", "/api/v1/journal/marks/" + button.getAttribute("data-mark") + "/", {
+          value: form.elements.value.value.trim(), control_form: Number(form.elements.control_form.value), comment: form.elements.comment.value
+        }).then(function (mark) { cell.replaceChild(markButton(mark), button); return "Оценка изменена"; });
+      } else if (isMark) {
+        if (!window.confirm("Удалить оценку " + button.getAttribute("data-value") + "? Она останется в истории изменений.")) return;
+        request = api("DELETE", "/api/v1/journal/marks/" + button.getAttribute("data-mark") + "/")
+          .then(function () { cell.removeChild(button); return "Оценка удалена"; });
+      } else if (dialog.returnValue === "save") {
+        request = api("POST", "/api/v1/journal/attendance/", {
+          lesson: Number(cell.getAttribute("data-lesson")), student: Number(row.getAttribute("data-student")),
+          kind: form.elements.kind.value, reason: form.elements.reason.value
+        }).then(function (entry) { putAttendance(cell, entry); return "Отметка изменена"; });
+      } else {
+        request = api("DELETE", "/api/v1/journal/attendance/" + button.getAttribute("data-att") + "/")
+          .then(function () { cell.removeChild(button); return "Отметка снята"; });
+      }
+      request.then(function (message) { say(message); if (input) input.focus(); }, function (error) { say(error.message, true); });
+    });
+  }
+  // the grid answers the keyboard from now on (tests and slow phones wait for this)
+  table.setAttribute("data-ready", "1");
+})();
