@@ -34,4 +34,5 @@ def test_import_provisions_and_disables_accounts(
     bundle.memberships = [m for m in bundle.memberships if m["person_id"] != "T-1"]
     with django_capture_on_commit_callbacks(execute=True):
         assert run_import(bundle.write(tmp_path / "v2")).status == "succeeded"
-    assert realm_user(dev_idp, "t-1")["enabled"] is False
+    left = realm_user(dev_idp, "t-1")
+    assert left is not None and left["enabled"] is False
