@@ -28,6 +28,7 @@ from tests.factories import (
     MembershipFactory,
     PersonFactory,
     SchoolClassFactory,
+    StudyPeriodFactory,
     TeachingAssignmentFactory,
     UserFactory,
 )
@@ -43,6 +44,13 @@ RESOURCES: dict[str, dict[str, str]] = {
     "class_students": {"page": "/classes/{id}/", "api": "/api/v1/classes/{id}/students/"},
     "student": {"page": "/students/{id}/", "api": "/api/v1/students/{id}/"},
     "federal_console": {"page": "/", "api": "/api/v1/regions/"},
+    "school_settings": {"page": "/schools/{id}/settings/", "api": "/api/v1/schools/{id}/settings/"},
+    "class_journal": {
+        "page": "/journal/class/{id}/{subject}/",
+        "api": "/api/v1/journal/class/{id}/{subject}/",
+    },
+    "diary_week": {"page": "/diary/?student={id}", "api": "/api/v1/diary/{id}/week/"},
+    "diary_marks": {"page": "/diary/marks/?student={id}", "api": "/api/v1/diary/{id}/marks/"},
 }
 # which object of the world each scope means, per resource (keys of the ``world`` fixture)
 OBJECTS: dict[str, dict[str, str]] = {
@@ -52,6 +60,10 @@ OBJECTS: dict[str, dict[str, str]] = {
     "class_students": {"own": "class", "other_school": "other_class", "other_region": "b_class"},
     "student": {"own": "student", "other_school": "other_student", "other_region": "b_student"},
     "federal_console": {"own": "platform"},
+    "school_settings": {"own": "school", "other_school": "other_school", "other_region": "b_school"},
+    "class_journal": {"own": "class", "other_school": "other_class", "other_region": "b_class"},
+    "diary_week": {"own": "student", "other_school": "other_student", "other_region": "b_student"},
+    "diary_marks": {"own": "student", "other_school": "other_student", "other_region": "b_student"},
 }
 STAFF = {"regional_admin", "school_admin", "teacher"}
 MATRIX: dict[tuple[str, str], set[str]] = {
@@ -67,6 +79,15 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("student", "own"): set(REGION_ROLES),
     ("student", "other_school"): {"regional_admin"},
     ("federal_console", "own"): {"federal_operator"},
+    # a school's configuration: its admin and the region's
+    ("school_settings", "own"): {"regional_admin", "school_admin"},
+    ("school_settings", "other_school"): {"regional_admin"},
+    # the class journal: who teaches the class, the school admin, the region (read)
+    ("class_journal", "own"): STAFF,
+    ("class_journal", "other_school"): {"regional_admin"},
+    # a diary: the student and their parents only
+    ("diary_week", "own"): {"student", "parent"},
+    ("diary_marks", "own"): {"student", "parent"},
 }
 
 
@@ -86,6 +107,7 @@ def world(region_a, region_b, dev_idp) -> dict[str, Any]:
     school admin; the parent's child is the student) and school 2 (its own class and student).
     Region B: a school with a class and a student."""
     with tenant_context(region_a):
+        StudyPeriodFactory()  # the region's school year, a period around today: journals open
         school_class = SchoolClassFactory()
         school = school_class.school
         other_class = SchoolClassFactory()
@@ -94,7 +116,7 @@ def world(region_a, region_b, dev_idp) -> dict[str, Any]:
         other_student = MembershipFactory(school_class=other_class).person
         teacher = PersonFactory(user=UserFactory(roles=[Role.TEACHER]))
         MembershipFactory(person=teacher, school=school, role="teacher")
-        TeachingAssignmentFactory(teacher=teacher, school_class=school_class)
+        subject_id = TeachingAssignmentFactory(teacher=teacher, school_class=school_class).subject_id
         parent = PersonFactory(user=UserFactory(roles=[Role.PARENT]))
         GuardianLinkFactory(parent=parent, child=student)
         school_admin = PersonFactory(user=UserFactory(roles=[Role.SCHOOL_ADMIN]))
@@ -117,6 +139,7 @@ def world(region_a, region_b, dev_idp) -> dict[str, Any]:
         "student": student.pk,
         "other_student": other_student.pk,
         "b_student": b_student.pk,
+        "subject": subject_id,
         "usernames": {role: p.registry_id.lower() for role, p in people.items()},
     }
 
@@ -170,7 +193,7 @@ def _request(actor: Actor, via: str, kind: str, path: str, host: str):
 def _allowed(response, kind: str) -> bool:
     if response.status_code == 200:
         return True
-    denied = {302, 404} if kind == "page" else {401, 403, 404}
+    denied = {302, 403, 404} if kind == "page" else {401, 403, 404}
     assert response.status_code in denied, f"{response.status_code}: {response.content[:200]!r}"
     return False
 
@@ -189,7 +212,7 @@ def test_permission_matrix(role, world, dev_idp, browser_login, region_a):
                 for via in ("session", "bearer"):
                     if kind == "page" and via == "bearer":
                         continue  # pages are for browsers
-                    path = template.format(id=world[key]) if "{id}" in template else template
+                    path = template.format(id=world[key], subject=world["subject"])
                     got = _allowed(_request(actor, via, kind, path, host), kind)
                     if got != expected:
                         wrong.append(
