@@ -21,6 +21,7 @@ from core.db import db
 from core.models import User
 from core.roles import Role
 from core.sso.config import federal_realm, identity_configured, region_realm
+from regions.journal.demo import journal_demo
 from regions.timetable.demo import demo_configure_region
 from tenants.identity.keycloak import IdentityError, account_ensure
 from tenants.identity.services import (
@@ -128,6 +129,7 @@ def demo_setup() -> tuple[list[Region], list[DemoLogin]]:
     demo_registry(regions)
     for region in regions:
         demo_configure_region(region)
+        journal_demo(region=region)  # a lived-in current period: marks, attendance, homework
     if not identity_configured():
         return regions, []
     try:
