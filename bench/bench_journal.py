@@ -165,9 +165,13 @@ class Personas:
 def personas() -> Personas:
     """A student of a full class (with a parent), and the teacher of that class's mathematics:
     users linked to their people, and their session cookies."""
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db.models import Count
+
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
     from core.models import User
     from core.roles import Role
@@ -201,7 +205,7 @@ def personas() -> Personas:
         Person.objects.filter(pk=person.pk).update(user=user)
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         cookies[name] = str(session.session_key)
@@ -211,34 +215,38 @@ def personas() -> Personas:
 # --- 3. query counts --------------------------------------------------------------------------------
 
 
-def count_queries(path: str, cookie: str, expect: str) -> int:
+def count_queries(path: str, cookie: str, expect: str, *, page_cache: bool = True) -> int:
+    """Queries of a repeat visit: with the page cache, a page served from it; without, a page
+    rendered anew (the account, its viewer and the host's region still remembered)."""
     from django.db import connection
-    from django.test import Client
+    from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST=HOST)
     client.cookies["sessionid"] = cookie
-    client.get(path)  # warm: the first request of a process loads templates and caches
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(path)
+    with override_settings(JOURNAL_PAGE_CACHE=page_cache):
+        client.get(path)  # warm: the first request of a process loads templates and caches
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     assert expect in response.content.decode(), (path, expect)
     return len([q for q in ctx.captured_queries if not q["sql"].startswith("SET search_path")])
 
 
-def time_in_process(path: str, cookie: str, n: int = 60) -> float:
+def time_in_process(path: str, cookie: str, n: int = 60, *, page_cache: bool = True) -> float:
     """Median milliseconds of one request through the whole Django stack, in this process."""
-    from django.test import Client
+    from django.test import Client, override_settings
 
     client = Client(HTTP_HOST=HOST)
     client.cookies["sessionid"] = cookie
-    client.get(path)
     times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (path, response.status_code)
+    with override_settings(JOURNAL_PAGE_CACHE=page_cache):
+        client.get(path)
+        for _ in range(n):
+            started = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
     return statistics.median(times)
 
 
@@ -251,9 +259,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen, int]:
+def start_server(workers: int, *, page_cache: bool = True) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "_journal_settings", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "_journal_settings",
+        "LOG_LEVEL": "WARNING",
+        "JOURNAL_PAGE_CACHE": "1" if page_cache else "0",
+    }
     cmd = [
         sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}",
         "-w", str(workers), "--pythonpath", str(ROOT / "bench"), "--log-level", "warning",
@@ -343,8 +356,10 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the database for inspection")
     args = parser.parse_args()
-    # the same settings (and the hello-world view) in this process as in the server
+    # the same settings (and the hello-world view) in this process as in the server, and one
+    # cache namespace for this process and every worker (the test settings' default is per process)
     os.environ["DJANGO_SETTINGS_MODULE"] = "_journal_settings"
+    os.environ["CACHE_KEY_PREFIX"] = f"msh-bench-journal-{os.getpid()}"
     setup_django(DB)
     from django.core.management import call_command
     from django.utils import timezone
@@ -363,7 +378,7 @@ def main() -> None:
 
     workdir = Path(os.environ.get("BENCH_WORKDIR", ROOT / "var" / "bench-journal"))
     workdir.mkdir(parents=True, exist_ok=True)
-    server = None
+    server = uncached = None
     try:
         call_command("migrate_regions", verbosity=0, stdout=StringIO())
         region = region_create(code="05", domains=[HOST])
@@ -377,7 +392,7 @@ def main() -> None:
             started = time.perf_counter()
             load_from_registry(args, workdir)
             # the import ends on ``public`` (its job rows live there): back to the region
-            connection.set_tenant(region)
+            connection.set_tenant(region)  # type: ignore[attr-defined]
             bench("journal_region_load", time.perf_counter() - started, "s")
 
             started = time.perf_counter()
@@ -410,9 +425,13 @@ def main() -> None:
                 counts[phase] = (
                     count_queries(diary_mid, cookies["student"], "Дневник"),
                     count_queries(journal, cookies["teacher"], "Математика"),
+                    count_queries(diary_mid, cookies["student"], "Дневник", page_cache=False),
+                    count_queries(journal, cookies["teacher"], "Математика", page_cache=False),
                 )
                 bench(f"diary_week_queries_{phase}", counts[phase][0], "queries")
                 bench(f"journal_page_queries_{phase}", counts[phase][1], "queries")
+                bench(f"diary_week_uncached_queries_{phase}", counts[phase][2], "queries")
+                bench(f"journal_page_uncached_queries_{phase}", counts[phase][3], "queries")
             bench(
                 "diary_week_queries_now", count_queries(diary_now, cookies["student"], "Дневник"), "queries"
             )
@@ -426,33 +445,48 @@ def main() -> None:
             bench("hello_ms", hello_ms, "ms")
             bench("diary_week_ms", time_in_process(diary_now, cookies["student"]), "ms")
             bench("journal_page_ms", time_in_process(journal, cookies["teacher"]), "ms")
+            bench(
+                "diary_week_uncached_ms",
+                time_in_process(diary_now, cookies["student"], page_cache=False),
+                "ms",
+            )
+            bench(
+                "journal_page_uncached_ms",
+                time_in_process(journal, cookies["teacher"], page_cache=False),
+                "ms",
+            )
 
         server, port = start_server(args.workers)
+        uncached, uncached_port = start_server(args.workers, page_cache=False)
         measure = rps_wrk if shutil.which("wrk") else rps_python
         rounds = 3
         print(f"# load: {measure.__name__}, {args.workers} gunicorn workers, {args.connections} connections, "
               f"{rounds} rounds × {duration // rounds} s per page", flush=True)  # fmt: skip
+        # the page cache's server, and the same stack without it: every page rendered anew
         pages = {
-            "hello": ("/bench-hello/", cookies["student"]),
-            "diary_week": (diary_now, cookies["student"]),
-            "journal_page": (journal, cookies["teacher"]),
+            "hello": (port, "/bench-hello/", cookies["student"]),
+            "diary_week": (port, diary_now, cookies["student"]),
+            "journal_page": (port, journal, cookies["teacher"]),
+            "diary_week_uncached": (uncached_port, diary_now, cookies["student"]),
+            "journal_page_uncached": (uncached_port, journal, cookies["teacher"]),
         }
-        for path, cookie in pages.values():
-            measure(port, path, cookie, 2, args.connections)  # warm every worker
+        for at, path, cookie in pages.values():
+            measure(at, path, cookie, 2, args.connections)  # warm every worker
         # Interleaved rounds: a neighbour's load that comes and goes hits every page alike.
         rps: dict[str, list[float]] = {name: [] for name in pages}
         for _ in range(rounds):
-            for name, (path, cookie) in pages.items():
-                rps[name].append(measure(port, path, cookie, max(1, duration // rounds), args.connections))
+            for name, (at, path, cookie) in pages.items():
+                rps[name].append(measure(at, path, cookie, max(1, duration // rounds), args.connections))
         for name in pages:
             bench(f"{name}_rps", statistics.mean(rps[name]), "req/s")
-        for name in ("diary_week", "journal_page"):
+        for name in ("diary_week", "journal_page", "diary_week_uncached", "journal_page_uncached"):
             ratios = [page / hello for page, hello in zip(rps[name], rps["hello"], strict=True)]
             bench(f"{name}_vs_hello", statistics.median(ratios), "ratio")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        for process in (server, uncached):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
         if not args.keep:
             drop_database(DB)
 
