@@ -201,7 +201,9 @@ def personas() -> Personas:
     )
     cookies: dict[str, str] = {}
     for name, person, role in (("student", student, Role.STUDENT), ("teacher", teacher, Role.TEACHER)):
-        user = User.objects.create_user(username=f"bench-{name}", roles=[role])
+        user = User.objects.filter(username=f"bench-{name}").first() or User.objects.create_user(
+            username=f"bench-{name}", roles=[role]
+        )
         Person.objects.filter(pk=person.pk).update(user=user)
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
@@ -339,6 +341,124 @@ def rps_python(port: int, path: str, cookie: str, seconds: int, connections: int
     return sum(done) / (time.monotonic() - started)
 
 
+def measure(
+    region: object,
+    cookies: dict[str, str],
+    diary_now: str,
+    journal: str,
+    args: argparse.Namespace,
+    duration: int,
+) -> list[subprocess.Popen]:
+    """In-process milliseconds, then requests per second through gunicorn and wrk."""
+    from django_tenants.utils import tenant_context
+
+    servers: list[subprocess.Popen] = []
+    try:
+        with tenant_context(region):
+            # in-process, no server and no load generator: the steadier figure on a busy machine
+            hello_ms = time_in_process("/bench-hello/", cookies["student"])
+            bench("hello_ms", hello_ms, "ms")
+            bench("diary_week_ms", time_in_process(diary_now, cookies["student"]), "ms")
+            bench("journal_page_ms", time_in_process(journal, cookies["teacher"]), "ms")
+            bench(
+                "diary_week_uncached_ms",
+                time_in_process(diary_now, cookies["student"], page_cache=False),
+                "ms",
+            )
+            bench(
+                "journal_page_uncached_ms",
+                time_in_process(journal, cookies["teacher"], page_cache=False),
+                "ms",
+            )
+
+        server, port = start_server(args.workers)
+        servers.append(server)
+        uncached, uncached_port = start_server(args.workers, page_cache=False)
+        servers.append(uncached)
+        load = rps_wrk if shutil.which("wrk") else rps_python
+        rounds = 3
+        print(f"# load: {load.__name__}, {args.workers} gunicorn workers, {args.connections} connections, "
+              f"{rounds} rounds × {duration // rounds} s per page", flush=True)  # fmt: skip
+        # the page cache's server, and the same stack without it: every page rendered anew
+        pages = {
+            "hello": (port, "/bench-hello/", cookies["student"]),
+            "diary_week": (port, diary_now, cookies["student"]),
+            "journal_page": (port, journal, cookies["teacher"]),
+            "diary_week_uncached": (uncached_port, diary_now, cookies["student"]),
+            "journal_page_uncached": (uncached_port, journal, cookies["teacher"]),
+        }
+        for at, path, cookie in pages.values():
+            load(at, path, cookie, 2, args.connections)  # warm every worker
+        # Interleaved rounds: a neighbour's load that comes and goes hits every page alike.
+        rps: dict[str, list[float]] = {name: [] for name in pages}
+        for _ in range(rounds):
+            for name, (at, path, cookie) in pages.items():
+                rps[name].append(load(at, path, cookie, max(1, duration // rounds), args.connections))
+        for name in pages:
+            bench(f"{name}_rps", statistics.mean(rps[name]), "req/s")
+        for name in ("diary_week", "journal_page", "diary_week_uncached", "journal_page_uncached"):
+            ratios = [page / hello for page, hello in zip(rps[name], rps["hello"], strict=True)]
+            bench(f"{name}_vs_hello", statistics.median(ratios), "ratio")
+    except BaseException:
+        for process in servers:
+            process.terminate()
+        raise
+    return servers
+
+
+def reuse_django(database: str) -> None:
+    """Django on an existing database (``--reuse``)."""
+    sys.path.insert(0, str(ROOT))
+    import django
+    from _common import _with_database
+
+    from config.embedded_db import embedded_database_url
+
+    base = os.environ.get("DATABASE_URL") or embedded_database_url()
+    os.environ["DATABASE_URL"] = _with_database(base, database)
+    django.setup()
+
+
+def measure_again(args: argparse.Namespace) -> object:
+    """``--reuse``: the same personas (new sessions), their query counts, the measurements."""
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from tenants.models import Region
+
+    region = Region.objects.get(code="05", status="active")
+    today = timezone.localdate()
+    duration = args.duration or (5 if args.quick else 15)
+    with tenant_context(region):
+        who = personas()
+        journal = f"/journal/class/{who.class_id}/{who.subject_id}/"
+        bench(
+            "diary_week_queries_reuse", count_queries("/diary/", who.cookies["student"], "Дневник"), "queries"
+        )
+        bench(
+            "journal_page_queries_reuse",
+            count_queries(journal, who.cookies["teacher"], "Математика"),
+            "queries",
+        )
+        bench(
+            "diary_week_uncached_queries_reuse",
+            count_queries("/diary/", who.cookies["student"], "Дневник", page_cache=False),
+            "queries",
+        )
+        bench(
+            "journal_page_uncached_queries_reuse",
+            count_queries(journal, who.cookies["teacher"], "Математика", page_cache=False),
+            "queries",
+        )
+        bench("journal_class_size", who.class_size, "students")
+    del today
+    servers = measure(region, who.cookies, "/diary/", journal, args, duration)
+    for process in servers:
+        process.terminate()
+        process.wait(timeout=30)
+    return region
+
+
 # --- the run --------------------------------------------------------------------------------------------
 
 
@@ -355,12 +475,20 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the database for inspection")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure again on the database a --keep run left (no loading or generation)",
+    )
     args = parser.parse_args()
     # the same settings (and the hello-world view) in this process as in the server, and one
     # cache namespace for this process and every worker (the test settings' default is per process)
     os.environ["DJANGO_SETTINGS_MODULE"] = "_journal_settings"
     os.environ["CACHE_KEY_PREFIX"] = f"msh-bench-journal-{os.getpid()}"
-    setup_django(DB)
+    if args.reuse:
+        reuse_django(DB)
+    else:
+        setup_django(DB)
     from django.core.management import call_command
     from django.utils import timezone
     from django_tenants.utils import tenant_context
@@ -378,9 +506,13 @@ def main() -> None:
 
     workdir = Path(os.environ.get("BENCH_WORKDIR", ROOT / "var" / "bench-journal"))
     workdir.mkdir(parents=True, exist_ok=True)
-    server = uncached = None
+    servers: list[subprocess.Popen] = []
     try:
         call_command("migrate_regions", verbosity=0, stdout=StringIO())
+        if args.reuse:
+            args.keep = True
+            region = measure_again(args)
+            return
         region = region_create(code="05", domains=[HOST])
         today = timezone.localdate()
         q_start = today - datetime.timedelta(days=today.weekday() + 8 * 7)  # a Monday, eight weeks ago
@@ -439,54 +571,11 @@ def main() -> None:
             if counts["half"] != counts["full"]:
                 print(f"# WARNING: query counts changed with the data: {counts}", flush=True)
 
-        with tenant_context(region):
-            # in-process, no server and no load generator: the steadier figure on a busy machine
-            hello_ms = time_in_process("/bench-hello/", cookies["student"])
-            bench("hello_ms", hello_ms, "ms")
-            bench("diary_week_ms", time_in_process(diary_now, cookies["student"]), "ms")
-            bench("journal_page_ms", time_in_process(journal, cookies["teacher"]), "ms")
-            bench(
-                "diary_week_uncached_ms",
-                time_in_process(diary_now, cookies["student"], page_cache=False),
-                "ms",
-            )
-            bench(
-                "journal_page_uncached_ms",
-                time_in_process(journal, cookies["teacher"], page_cache=False),
-                "ms",
-            )
-
-        server, port = start_server(args.workers)
-        uncached, uncached_port = start_server(args.workers, page_cache=False)
-        measure = rps_wrk if shutil.which("wrk") else rps_python
-        rounds = 3
-        print(f"# load: {measure.__name__}, {args.workers} gunicorn workers, {args.connections} connections, "
-              f"{rounds} rounds × {duration // rounds} s per page", flush=True)  # fmt: skip
-        # the page cache's server, and the same stack without it: every page rendered anew
-        pages = {
-            "hello": (port, "/bench-hello/", cookies["student"]),
-            "diary_week": (port, diary_now, cookies["student"]),
-            "journal_page": (port, journal, cookies["teacher"]),
-            "diary_week_uncached": (uncached_port, diary_now, cookies["student"]),
-            "journal_page_uncached": (uncached_port, journal, cookies["teacher"]),
-        }
-        for at, path, cookie in pages.values():
-            measure(at, path, cookie, 2, args.connections)  # warm every worker
-        # Interleaved rounds: a neighbour's load that comes and goes hits every page alike.
-        rps: dict[str, list[float]] = {name: [] for name in pages}
-        for _ in range(rounds):
-            for name, (at, path, cookie) in pages.items():
-                rps[name].append(measure(at, path, cookie, max(1, duration // rounds), args.connections))
-        for name in pages:
-            bench(f"{name}_rps", statistics.mean(rps[name]), "req/s")
-        for name in ("diary_week", "journal_page", "diary_week_uncached", "journal_page_uncached"):
-            ratios = [page / hello for page, hello in zip(rps[name], rps["hello"], strict=True)]
-            bench(f"{name}_vs_hello", statistics.median(ratios), "ratio")
+        servers = measure(region, cookies, diary_now, journal, args, duration)
     finally:
-        for process in (server, uncached):
-            if process is not None:
-                process.terminate()
-                process.wait(timeout=30)
+        for process in servers:
+            process.terminate()
+            process.wait(timeout=30)
         if not args.keep:
             drop_database(DB)
 

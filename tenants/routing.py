@@ -6,8 +6,11 @@ and trusts them only while
 
 * the *routing version* in the shared cache (Redis) is the one it saw when it read them — every
   change of a region or a domain (create, add or remove a domain, suspend, resume, archive, time
-  zone …) sets a new version when it is made and again once its transaction commits, so every
-  process drops its copies on its next request; and
+  zone …) sets a new version when it is made and again once its transaction commits; the
+  changing process drops its copies at once, every other one when it next reads the version,
+  which it does at most once per ``VERSION_CHECK_INTERVAL`` (1 s: a change reaches every
+  process within a second, and a busy process asks the shared cache once a second, not once a
+  request); and
 * they are younger than ``ROUTES_TTL`` seconds — a backstop for a change that bypassed the
   signals (a raw SQL ``UPDATE``), or a process killed between its commit and the new version.
 
@@ -34,12 +37,15 @@ from tenants.models import Domain, Region, RegionStatus
 
 VERSION_KEY = "tenants:routing-version"
 ROUTES_TTL = 60.0
+# how long a process trusts the version it last read before asking the shared cache again
+VERSION_CHECK_INTERVAL = 1.0
 
 
 class _Routes:
     def __init__(self) -> None:
         self.version: str | None = None
         self.loaded_at = 0.0
+        self.checked_at = 0.0
         self.hosts: dict[str, Region] = {}
 
     def reset(self, version: str) -> None:
@@ -62,9 +68,12 @@ def _current_version() -> str:
 def region_for_host(hostname: str) -> Region | None:
     """The live (not archived) region that owns ``hostname``, else ``None``. A copy per call:
     a view may change its request's region (its time zone) without touching the cached one."""
-    version = _current_version()
-    if version != _routes.version or time.monotonic() - _routes.loaded_at > ROUTES_TTL:
-        _routes.reset(version)
+    now = time.monotonic()
+    if now - _routes.checked_at >= VERSION_CHECK_INTERVAL or now - _routes.loaded_at > ROUTES_TTL:
+        version = _current_version()
+        _routes.checked_at = now
+        if version != _routes.version or now - _routes.loaded_at > ROUTES_TTL:
+            _routes.reset(version)
     region = _routes.hosts.get(hostname)
     if region is None:
         domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
@@ -75,14 +84,15 @@ def region_for_host(hostname: str) -> Region | None:
 
 
 def forget_routes() -> None:
-    """Drop this process's copies (tests: a rolled-back test's regions must not outlive it)."""
+    """Drop this process's copies (and a rolled-back test's regions with them)."""
     _routes.reset("")
+    _routes.checked_at = 0.0
 
 
 def _bump() -> None:
     with schema_context(settings.PUBLIC_SCHEMA_NAME):
         cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
-
+    forget_routes()  # this process at once; the others at their next check
 
 def routing_changed() -> None:
     """A new routing version now — the changing transaction itself (and a test, which never

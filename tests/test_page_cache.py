@@ -308,9 +308,10 @@ def test_versions_move_only_for_what_changed(w, region_a):
 # --- the host's region --------------------------------------------------------------------------------
 
 
-def test_domain_changes_reach_a_process_that_routed_before(region_a, client_a):
+def test_domain_changes_reach_a_process_that_routed_before(region_a, client_a, monkeypatch):
     """Another process keeps its own copy: it must still see a domain added, removed, and a
-    region suspended, through the shared routing version."""
+    region suspended, through the shared routing version (once its check interval is over)."""
+    monkeypatch.setattr(routing, "VERSION_CHECK_INTERVAL", 0.0)
     assert client_a.get("/healthz").status_code == 200
     other_process = copy.deepcopy(routing._routes)  # what a second worker remembers now
 
@@ -330,6 +331,17 @@ def test_domain_changes_reach_a_process_that_routed_before(region_a, client_a):
     assert client_a.get("/").status_code == 403
     region_services.region_resume(code="05")
     assert client_a.get("/").status_code == 200
+
+
+def test_a_process_reads_the_routing_version_once_per_interval(region_a, client_a, monkeypatch):
+    client_a.get("/healthz")
+    other_process = copy.deepcopy(routing._routes)
+    region_services.region_suspend(code="05")
+    routing._routes.__dict__.update(copy.deepcopy(other_process.__dict__))
+    assert client_a.get("/").status_code == 200  # within the interval: not yet seen
+    routing._routes.checked_at -= routing.VERSION_CHECK_INTERVAL
+    assert client_a.get("/").status_code == 403
+    region_services.region_resume(code="05")
 
 
 def test_routing_reads_no_domain_row_once_it_knows_the_host(region_a, client_a, assert_queries):

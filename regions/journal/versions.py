@@ -184,6 +184,7 @@ def versions_for(user: Any, scopes: Iterable[str]) -> dict[str, int]:
 # every CSRF token a page carries, as Django's {% csrf_token %} and regions.journal.render write it
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
 _CSRF_SLOT = "\x00csrf\x00"
+_CSRF_SLOT_BYTES = _CSRF_SLOT.encode()
 
 
 def cached_page(
@@ -222,13 +223,14 @@ def cached_page(
             _pages.set(key, hit)
     if hit is not None and hit[0] == stamp:
         _stamp, content_type, body = hit
-        response = HttpResponse(body.replace(_CSRF_SLOT, get_token(request)), content_type=content_type)
+        token = get_token(request).encode()
+        response = HttpResponse(body.replace(_CSRF_SLOT_BYTES, token), content_type=content_type)
         response["X-Page-Cache"] = "hit"
         return response
     response = render()
     if response.status_code == 200 and not getattr(response, "streaming", False):
-        body = _CSRF_INPUT.sub(rf"\g<1>{_CSRF_SLOT}\g<2>", response.content.decode(response.charset))
-        entry = (stamp, response["Content-Type"], body)
+        text = _CSRF_INPUT.sub(rf"\g<1>{_CSRF_SLOT}\g<2>", response.content.decode(response.charset))
+        entry = (stamp, response["Content-Type"], text.encode(response.charset))
         _pages.set(key, entry)
         cache.set(shared_key, entry, timeout=getattr(settings, "JOURNAL_PAGE_CACHE_TTL", 3600))
     return response
