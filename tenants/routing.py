@@ -94,6 +94,7 @@ def _bump() -> None:
         cache.set(VERSION_KEY, secrets.token_hex(8), timeout=None)
     forget_routes()  # this process at once; the others at their next check
 
+
 def routing_changed() -> None:
     """A new routing version now — the changing transaction itself (and a test, which never
     commits) routes by its own rows — and again once it commits: whatever another process read
