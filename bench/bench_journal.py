@@ -1,11 +1,11 @@
 #!/usr/bin/env python
 """The journal and the diary at region scale.
 
-1. A region is loaded: by the registry generator and importer (``make_registry`` +
-   ``import_registry``, the onboarding contract; Dagestan size by default) or, with
-   ``--synthetic`` (and automatically while those commands do not exist), by set-based SQL here.
-2. It is configured set-based: a school year with quarters, the five-point scale, control
-   forms, ten subjects, a teacher per class and subject, and a timetable turned into the
+1. A region is loaded by the registry generator and importer (``make_registry`` +
+   ``import_registry``, the onboarding path; Dagestan size by default, a small region with
+   ``--quick``).
+2. It is configured set-based: a school year with quarters, the region's seeded scale and
+   control forms, ten subjects, a teacher per class and subject, and a timetable turned into the
    lessons of the current quarter for every class (substitutions, cancellations, remote lessons).
 3. The quarter is lived in two halves by ``regions.journal.generate.journal_fill`` (topics,
    attendance, ~30 % of a lesson's students marked, homework). After each half the SQL
@@ -41,21 +41,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import ROOT, bench, drop_database, setup_django
 
-DB = "msh_bench_journal"
+# BENCH_JOURNAL_DB: a database name of one's own when several people bench on one server
+DB = os.environ.get("BENCH_JOURNAL_DB", "msh_bench_journal")
 HOST = "r05.bench.localhost"
 DAGESTAN = {"schools": 1403, "students": 470_000, "teachers": 40_500}
-SUBJECTS = [
-    ("math", "Математика"),
-    ("russian", "Русский язык"),
-    ("literature", "Литература"),
-    ("english", "Английский язык"),
-    ("history", "История"),
-    ("biology", "Биология"),
-    ("geography", "География"),
-    ("physics", "Физика"),
-    ("informatics", "Информатика"),
-    ("pe", "Физическая культура"),
-]
+# ten subjects of the federal list that every region has from its migrations
+SUBJECTS = ["math", "rus", "lit", "eng", "history", "bio", "geo", "phys", "inf", "pe"]
 LESSONS_PER_DAY = 5
 
 
@@ -79,74 +70,6 @@ def load_from_registry(args: argparse.Namespace, workdir: Path) -> None:
         str(bundle),
     )
     call_command("import_registry", "--region", "05", "--sync", "--no-progress", str(bundle))
-
-
-SYNTHETIC = [
-    """
-INSERT INTO schools_school (ogrn, inn, kpp, full_name, short_name, municipality, address, kind, is_active,
-                            created_at, updated_at)
-SELECT '1' || lpad(i::text, 12, '0'), lpad(i::text, 10, '0'), '',
-       'Муниципальное бюджетное общеобразовательное учреждение «Средняя школа №' || i || '»',
-       'СОШ №' || i, 'Муниципальный район ' || (1 + i %% 50), '', 'СОШ', true, now(), now()
-  FROM generate_series(1, %(schools)s) i
-""",
-    """
-INSERT INTO schools_schoolclass (school_id, name, parallel, letter, shift, is_active, created_at, updated_at)
-SELECT s.id, (1 + k %% 11)::text || (ARRAY['А','Б','В','Г','Д','Е','Ж','И'])[1 + k / 11], 1 + k %% 11,
-       (ARRAY['А','Б','В','Г','Д','Е','Ж','И'])[1 + k / 11], 1, true, now(), now()
-  FROM schools_school s CROSS JOIN generate_series(0, %(classes_per_school)s - 1) k
-""",
-    """
-INSERT INTO people_person (registry_id, surname, name, patronymic, birth_date, sex, email, phone, is_active,
-                           created_at, updated_at)
-SELECT kind || i,
-       (ARRAY['Алиев','Магомедов','Гаджиев','Абдуллаев','Омаров','Рамазанов','Исмаилов','Курбанов'])[1 + i %% 8]
-           || CASE WHEN i %% 2 = 0 THEN 'а' ELSE '' END,
-       CASE WHEN i %% 2 = 0 THEN (ARRAY['Патимат','Зарема','Айша','Марьям','Алёна'])[1 + i %% 5]
-            ELSE (ARRAY['Магомед','Руслан','Артём','Шамиль','Пётр'])[1 + i %% 5] END,
-       '', date '2008-09-01' + (i %% 3650), CASE WHEN i %% 2 = 0 THEN 'F' ELSE 'M' END, '', '', true, now(), now()
-  FROM (SELECT 'S' AS kind, generate_series(1, %(students)s) AS i
-        UNION ALL SELECT 'T', generate_series(1, %(teachers)s)
-        UNION ALL SELECT 'P', generate_series(1, %(students)s)) x
-""",
-    """
-WITH c AS (SELECT id, school_id, row_number() OVER (ORDER BY id) - 1 AS k FROM schools_schoolclass),
-     n AS (SELECT count(*) AS total FROM c)
-INSERT INTO people_membership (person_id, school_id, role, school_class_id, is_active, created_at, updated_at)
-SELECT p.id, c.school_id, 'student', c.id, true, now(), now()
-  FROM people_person p JOIN c ON c.k = (substr(p.registry_id, 2)::bigint - 1) %% (SELECT total FROM n)
- WHERE p.registry_id LIKE 'S%%'
-""",
-    """
-WITH s AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM schools_school),
-     n AS (SELECT count(*) AS total FROM s)
-INSERT INTO people_membership (person_id, school_id, role, is_active, created_at, updated_at)
-SELECT p.id, s.id, 'teacher', true, now(), now()
-  FROM people_person p JOIN s ON s.k = (substr(p.registry_id, 2)::bigint - 1) %% (SELECT total FROM n)
- WHERE p.registry_id LIKE 'T%%'
-""",
-    """
-INSERT INTO people_guardianlink (parent_id, child_id, is_active, created_at, updated_at)
-SELECT pa.id, ch.id, true, now(), now()
-  FROM people_person pa JOIN people_person ch ON ch.registry_id = 'S' || substr(pa.registry_id, 2)
- WHERE pa.registry_id LIKE 'P%%'
-""",
-]
-
-
-def load_synthetic(args: argparse.Namespace) -> None:
-    from django.db import connection
-
-    per_school = max(1, args.students // args.schools)
-    params = {
-        "schools": args.schools,
-        "students": args.students,
-        "teachers": args.teachers,
-        "classes_per_school": min(88, max(1, round(per_school / 25))),
-    }
-    with connection.cursor() as cursor:
-        for sql in SYNTHETIC:
-            cursor.execute(sql, params)
 
 
 # --- 2. configuration and the quarter's lessons -------------------------------------------------
@@ -175,20 +98,15 @@ def configure(*, q_start: datetime.date, q_end: datetime.date, year_start: datet
         closes_on=q_end + datetime.timedelta(days=7),
     )  # fmt: skip
     del previous
-    GradingScale.objects.create(
-        code="five", name="Пятибалльная", kind="five_point", min_value=2, max_value=5, is_default=True
-    )
-    for code, name, weight in (
-        ("answer", "Ответ на уроке", 1),
-        ("homework", "Домашняя работа", 2),
-        ("test", "Контрольная работа", 3),
-    ):
-        ControlForm.objects.create(code=code, name=name, short_name=name[:1], weight=weight)
-    Subject.objects.bulk_create([Subject(code=c, name=n) for c, n in SUBJECTS])
+    # the scale, the control forms and the subjects are the region's seeded defaults
+    assert GradingScale.objects.filter(school__isnull=True, is_default=True).exists()
+    assert ControlForm.objects.filter(school__isnull=True, is_active=True).exists()
+    assert Subject.objects.filter(code__in=SUBJECTS).count() == len(SUBJECTS)
     statements = [
         "DROP TABLE IF EXISTS bench_subject, bench_teacher, bench_teacher_count",
-        """CREATE TEMP TABLE bench_subject AS
-           SELECT id, row_number() OVER (ORDER BY id) - 1 AS idx FROM teaching_subject""",
+        f"""CREATE TEMP TABLE bench_subject AS
+           SELECT id, row_number() OVER (ORDER BY id) - 1 AS idx FROM teaching_subject
+            WHERE code IN ({", ".join(f"'{c}'" for c in SUBJECTS)})""",  # noqa: S608 — constants
         """CREATE TEMP TABLE bench_teacher AS
            SELECT school_id, person_id, row_number() OVER (PARTITION BY school_id ORDER BY person_id) - 1 AS rn
              FROM people_membership WHERE role = 'teacher' AND is_active""",
@@ -247,9 +165,13 @@ class Personas:
 def personas() -> Personas:
     """A student of a full class (with a parent), and the teacher of that class's mathematics:
     users linked to their people, and their session cookies."""
+    from importlib import import_module
+
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
     from django.db.models import Count
+
+    SessionStore = import_module(settings.SESSION_ENGINE).SessionStore
 
     from core.models import User
     from core.roles import Role
@@ -279,11 +201,13 @@ def personas() -> Personas:
     )
     cookies: dict[str, str] = {}
     for name, person, role in (("student", student, Role.STUDENT), ("teacher", teacher, Role.TEACHER)):
-        user = User.objects.create_user(username=f"bench-{name}", roles=[role])
+        user = User.objects.filter(username=f"bench-{name}").first() or User.objects.create_user(
+            username=f"bench-{name}", roles=[role]
+        )
         Person.objects.filter(pk=person.pk).update(user=user)
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         cookies[name] = str(session.session_key)
@@ -293,34 +217,38 @@ def personas() -> Personas:
 # --- 3. query counts --------------------------------------------------------------------------------
 
 
-def count_queries(path: str, cookie: str, expect: str) -> int:
+def count_queries(path: str, cookie: str, expect: str, *, page_cache: bool = True) -> int:
+    """Queries of a repeat visit: with the page cache, a page served from it; without, a page
+    rendered anew (the account, its viewer and the host's region still remembered)."""
     from django.db import connection
-    from django.test import Client
+    from django.test import Client, override_settings
     from django.test.utils import CaptureQueriesContext
 
     client = Client(HTTP_HOST=HOST)
     client.cookies["sessionid"] = cookie
-    client.get(path)  # warm: the first request of a process loads templates and caches
-    with CaptureQueriesContext(connection) as ctx:
-        response = client.get(path)
+    with override_settings(JOURNAL_PAGE_CACHE=page_cache):
+        client.get(path)  # warm: the first request of a process loads templates and caches
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
     assert expect in response.content.decode(), (path, expect)
     return len([q for q in ctx.captured_queries if not q["sql"].startswith("SET search_path")])
 
 
-def time_in_process(path: str, cookie: str, n: int = 60) -> float:
+def time_in_process(path: str, cookie: str, n: int = 60, *, page_cache: bool = True) -> float:
     """Median milliseconds of one request through the whole Django stack, in this process."""
-    from django.test import Client
+    from django.test import Client, override_settings
 
     client = Client(HTTP_HOST=HOST)
     client.cookies["sessionid"] = cookie
-    client.get(path)
     times = []
-    for _ in range(n):
-        started = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - started) * 1000)
-        assert response.status_code == 200, (path, response.status_code)
+    with override_settings(JOURNAL_PAGE_CACHE=page_cache):
+        client.get(path)
+        for _ in range(n):
+            started = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
     return statistics.median(times)
 
 
@@ -333,9 +261,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(workers: int) -> tuple[subprocess.Popen, int]:
+def start_server(workers: int, *, page_cache: bool = True) -> tuple[subprocess.Popen, int]:
     port = free_port()
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "_journal_settings", "LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "_journal_settings",
+        "LOG_LEVEL": "WARNING",
+        "JOURNAL_PAGE_CACHE": "1" if page_cache else "0",
+    }
     cmd = [
         sys.executable, "-m", "gunicorn", "config.wsgi:application", "-b", f"127.0.0.1:{port}",
         "-w", str(workers), "--pythonpath", str(ROOT / "bench"), "--log-level", "warning",
@@ -408,13 +341,130 @@ def rps_python(port: int, path: str, cookie: str, seconds: int, connections: int
     return sum(done) / (time.monotonic() - started)
 
 
+def measure(
+    region: object,
+    cookies: dict[str, str],
+    diary_now: str,
+    journal: str,
+    args: argparse.Namespace,
+    duration: int,
+) -> list[subprocess.Popen]:
+    """In-process milliseconds, then requests per second through gunicorn and wrk."""
+    from django_tenants.utils import tenant_context
+
+    servers: list[subprocess.Popen] = []
+    try:
+        with tenant_context(region):
+            # in-process, no server and no load generator: the steadier figure on a busy machine
+            hello_ms = time_in_process("/bench-hello/", cookies["student"])
+            bench("hello_ms", hello_ms, "ms")
+            bench("diary_week_ms", time_in_process(diary_now, cookies["student"]), "ms")
+            bench("journal_page_ms", time_in_process(journal, cookies["teacher"]), "ms")
+            bench(
+                "diary_week_uncached_ms",
+                time_in_process(diary_now, cookies["student"], page_cache=False),
+                "ms",
+            )
+            bench(
+                "journal_page_uncached_ms",
+                time_in_process(journal, cookies["teacher"], page_cache=False),
+                "ms",
+            )
+
+        server, port = start_server(args.workers)
+        servers.append(server)
+        uncached, uncached_port = start_server(args.workers, page_cache=False)
+        servers.append(uncached)
+        load = rps_wrk if shutil.which("wrk") else rps_python
+        rounds = 3
+        print(f"# load: {load.__name__}, {args.workers} gunicorn workers, {args.connections} connections, "
+              f"{rounds} rounds × {duration // rounds} s per page", flush=True)  # fmt: skip
+        # the page cache's server, and the same stack without it: every page rendered anew
+        pages = {
+            "hello": (port, "/bench-hello/", cookies["student"]),
+            "diary_week": (port, diary_now, cookies["student"]),
+            "journal_page": (port, journal, cookies["teacher"]),
+            "diary_week_uncached": (uncached_port, diary_now, cookies["student"]),
+            "journal_page_uncached": (uncached_port, journal, cookies["teacher"]),
+        }
+        for at, path, cookie in pages.values():
+            load(at, path, cookie, 2, args.connections)  # warm every worker
+        # Interleaved rounds: a neighbour's load that comes and goes hits every page alike.
+        rps: dict[str, list[float]] = {name: [] for name in pages}
+        for _ in range(rounds):
+            for name, (at, path, cookie) in pages.items():
+                rps[name].append(load(at, path, cookie, max(1, duration // rounds), args.connections))
+        for name in pages:
+            bench(f"{name}_rps", statistics.mean(rps[name]), "req/s")
+        for name in ("diary_week", "journal_page", "diary_week_uncached", "journal_page_uncached"):
+            ratios = [page / hello for page, hello in zip(rps[name], rps["hello"], strict=True)]
+            bench(f"{name}_vs_hello", statistics.median(ratios), "ratio")
+    except BaseException:
+        for process in servers:
+            process.terminate()
+        raise
+    return servers
+
+
+def reuse_django(database: str) -> None:
+    """Django on an existing database (``--reuse``)."""
+    sys.path.insert(0, str(ROOT))
+    import django
+    from _common import _with_database
+
+    from config.embedded_db import embedded_database_url
+
+    base = os.environ.get("DATABASE_URL") or embedded_database_url()
+    os.environ["DATABASE_URL"] = _with_database(base, database)
+    django.setup()
+
+
+def measure_again(args: argparse.Namespace) -> object:
+    """``--reuse``: the same personas (new sessions), their query counts, the measurements."""
+    from django.utils import timezone
+    from django_tenants.utils import tenant_context
+
+    from tenants.models import Region
+
+    region = Region.objects.get(code="05", status="active")
+    today = timezone.localdate()
+    duration = args.duration or (5 if args.quick else 15)
+    with tenant_context(region):
+        who = personas()
+        journal = f"/journal/class/{who.class_id}/{who.subject_id}/"
+        bench(
+            "diary_week_queries_reuse", count_queries("/diary/", who.cookies["student"], "Дневник"), "queries"
+        )
+        bench(
+            "journal_page_queries_reuse",
+            count_queries(journal, who.cookies["teacher"], "Математика"),
+            "queries",
+        )
+        bench(
+            "diary_week_uncached_queries_reuse",
+            count_queries("/diary/", who.cookies["student"], "Дневник", page_cache=False),
+            "queries",
+        )
+        bench(
+            "journal_page_uncached_queries_reuse",
+            count_queries(journal, who.cookies["teacher"], "Математика", page_cache=False),
+            "queries",
+        )
+        bench("journal_class_size", who.class_size, "students")
+    del today
+    servers = measure(region, who.cookies, "/diary/", journal, args, duration)
+    for process in servers:
+        process.terminate()
+        process.wait(timeout=30)
+    return region
+
+
 # --- the run --------------------------------------------------------------------------------------------
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a small synthetic region, short runs")
-    parser.add_argument("--synthetic", action="store_true", help="load the region with this script's SQL")
+    parser.add_argument("--quick", action="store_true", help="a small region, short runs")
     parser.add_argument("--schools", type=int)
     parser.add_argument("--students", type=int)
     parser.add_argument("--teachers", type=int)
@@ -425,52 +475,56 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers")
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--keep", action="store_true", help="keep the database for inspection")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure again on the database a --keep run left (no loading or generation)",
+    )
     args = parser.parse_args()
-    # the same settings (and the hello-world view) in this process as in the server
+    # the same settings (and the hello-world view) in this process as in the server, and one
+    # cache namespace for this process and every worker (the test settings' default is per process)
     os.environ["DJANGO_SETTINGS_MODULE"] = "_journal_settings"
-    setup_django(DB)
-    from django.core.management import call_command, get_commands
+    os.environ["CACHE_KEY_PREFIX"] = f"msh-bench-journal-{os.getpid()}"
+    if args.reuse:
+        reuse_django(DB)
+    else:
+        setup_django(DB)
+    from django.core.management import call_command
     from django.utils import timezone
     from django_tenants.utils import tenant_context
 
     from regions.journal.generate import journal_fill
     from tenants.services import region_create
 
-    have_import = {"make_registry", "import_registry"} <= set(get_commands())
-    synthetic = args.synthetic or args.quick or not have_import
-    if synthetic:
-        size = (
-            {"schools": 8, "students": 3000, "teachers": 240}
-            if args.quick
-            else {"schools": 100, "students": 30_000, "teachers": 2_400}
-        )
-    else:
-        size = dict(DAGESTAN)
+    size = {"schools": 20, "students": 6000, "teachers": 520} if args.quick else dict(DAGESTAN)
     for key in size:
         if getattr(args, key) is None:
             setattr(args, key, size[key])
     duration = args.duration or (5 if args.quick else 15)
-    if not args.synthetic and not args.quick and not have_import:
-        print("# make_registry/import_registry are not available yet: loading a synthetic region", flush=True)
     print(f"# region: {args.schools} schools, {args.students} students, {args.teachers} teachers "
-          f"({'synthetic' if synthetic else 'registry'})", flush=True)  # fmt: skip
+          "(registry)", flush=True)  # fmt: skip
 
     workdir = Path(os.environ.get("BENCH_WORKDIR", ROOT / "var" / "bench-journal"))
     workdir.mkdir(parents=True, exist_ok=True)
-    server = None
+    servers: list[subprocess.Popen] = []
     try:
         call_command("migrate_regions", verbosity=0, stdout=StringIO())
+        if args.reuse:
+            args.keep = True
+            region = measure_again(args)
+            return
         region = region_create(code="05", domains=[HOST])
         today = timezone.localdate()
         q_start = today - datetime.timedelta(days=today.weekday() + 8 * 7)  # a Monday, eight weeks ago
         q_end = today + datetime.timedelta(days=13)
         half = q_start + datetime.timedelta(days=4 * 7 - 1)
+        from django.db import connection
+
         with tenant_context(region):
             started = time.perf_counter()
-            if synthetic:
-                load_synthetic(args)
-            else:
-                load_from_registry(args, workdir)
+            load_from_registry(args, workdir)
+            # the import ends on ``public`` (its job rows live there): back to the region
+            connection.set_tenant(region)  # type: ignore[attr-defined]
             bench("journal_region_load", time.perf_counter() - started, "s")
 
             started = time.perf_counter()
@@ -503,9 +557,13 @@ def main() -> None:
                 counts[phase] = (
                     count_queries(diary_mid, cookies["student"], "Дневник"),
                     count_queries(journal, cookies["teacher"], "Математика"),
+                    count_queries(diary_mid, cookies["student"], "Дневник", page_cache=False),
+                    count_queries(journal, cookies["teacher"], "Математика", page_cache=False),
                 )
                 bench(f"diary_week_queries_{phase}", counts[phase][0], "queries")
                 bench(f"journal_page_queries_{phase}", counts[phase][1], "queries")
+                bench(f"diary_week_uncached_queries_{phase}", counts[phase][2], "queries")
+                bench(f"journal_page_uncached_queries_{phase}", counts[phase][3], "queries")
             bench(
                 "diary_week_queries_now", count_queries(diary_now, cookies["student"], "Дневник"), "queries"
             )
@@ -513,39 +571,11 @@ def main() -> None:
             if counts["half"] != counts["full"]:
                 print(f"# WARNING: query counts changed with the data: {counts}", flush=True)
 
-        with tenant_context(region):
-            # in-process, no server and no load generator: the steadier figure on a busy machine
-            hello_ms = time_in_process("/bench-hello/", cookies["student"])
-            bench("hello_ms", hello_ms, "ms")
-            bench("diary_week_ms", time_in_process(diary_now, cookies["student"]), "ms")
-            bench("journal_page_ms", time_in_process(journal, cookies["teacher"]), "ms")
-
-        server, port = start_server(args.workers)
-        measure = rps_wrk if shutil.which("wrk") else rps_python
-        rounds = 3
-        print(f"# load: {measure.__name__}, {args.workers} gunicorn workers, {args.connections} connections, "
-              f"{rounds} rounds × {duration // rounds} s per page", flush=True)  # fmt: skip
-        pages = {
-            "hello": ("/bench-hello/", cookies["student"]),
-            "diary_week": (diary_now, cookies["student"]),
-            "journal_page": (journal, cookies["teacher"]),
-        }
-        for path, cookie in pages.values():
-            measure(port, path, cookie, 2, args.connections)  # warm every worker
-        # Interleaved rounds: a neighbour's load that comes and goes hits every page alike.
-        rps: dict[str, list[float]] = {name: [] for name in pages}
-        for _ in range(rounds):
-            for name, (path, cookie) in pages.items():
-                rps[name].append(measure(port, path, cookie, max(1, duration // rounds), args.connections))
-        for name in pages:
-            bench(f"{name}_rps", statistics.mean(rps[name]), "req/s")
-        for name in ("diary_week", "journal_page"):
-            ratios = [page / hello for page, hello in zip(rps[name], rps["hello"], strict=True)]
-            bench(f"{name}_vs_hello", statistics.median(ratios), "ratio")
+        servers = measure(region, cookies, diary_now, journal, args, duration)
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
+        for process in servers:
+            process.terminate()
+            process.wait(timeout=30)
         if not args.keep:
             drop_database(DB)
 

@@ -63,4 +63,7 @@ def database_settings_from_url(url: str) -> dict[str, object]:
         # a new PostgreSQL connection per request costs more than most pages
         "CONN_MAX_AGE": env_int("DB_CONN_MAX_AGE", 60),
         "CONN_HEALTH_CHECKS": True,
+        # No JIT: a page's queries take milliseconds, and at region scale the planner's estimates
+        # crossed jit_above_cost — compiling took 150 ms of a 180 ms journal page (make bench)
+        "OPTIONS": {"options": "-c jit=off"},
     }

@@ -20,7 +20,9 @@ A federal operator cannot even sign in on a region's site: they belong to the ``
 and a region's site accepts only its own realm (``core.sso``).
 
 ``viewer_for(user)`` reads everything a check needs in ONE query and caches it on the user
-object for the request, so pages keep a constant number of queries whatever they check.
+object for the request, so pages keep a constant number of queries whatever they check. A
+session's user also keeps it for later requests while the region's roster and the account are
+unchanged (``regions.journal.versions``: their versions are kept by PostgreSQL triggers).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from django.db import connection
 from django.db.models import Q
 
 from core.roles import Role
+from regions.journal.versions import remember_viewer
 
 _VIEWER_SQL = """
 WITH me AS (SELECT id FROM people_person WHERE user_id = %(user)s AND is_active)
@@ -225,4 +228,6 @@ def viewer_for(user: Any) -> Viewer:
         child_school_ids=take("child_school", Role.PARENT),
     )
     user._region_viewer = viewer
+    # kept with the session's account for its next requests while its data versions hold
+    remember_viewer(user, viewer)
     return viewer

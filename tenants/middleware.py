@@ -2,7 +2,8 @@
 
 The platform's own hosts (``PLATFORM_DOMAIN``) serve the federal console from ``public``.
 Any other host must be a registered region domain; an unknown host gets a 404 page and the
-connection stays on ``public`` — never another region's data.
+connection stays on ``public`` — never another region's data. Which region a host belongs to is
+remembered per process and checked against a shared version (``tenants.routing``).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from django.urls import set_urlconf
 from django.utils import timezone
 
 from core.db import db
-from tenants.models import Domain, Region, RegionStatus
+from tenants.models import Region, RegionStatus
+from tenants.routing import region_for_host
 
 _public_tenant: Region | None = None
 
@@ -48,10 +50,10 @@ class RegionRoutingMiddleware:
             tenant = public_tenant()
             request.urlconf = settings.PUBLIC_SCHEMA_URLCONF  # type: ignore[attr-defined]
         else:
-            domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
-            if domain is None or domain.tenant.status == RegionStatus.ARCHIVED:
+            region = region_for_host(hostname)
+            if region is None:
                 return render(request, "tenants/unknown_host.html", {"hostname": hostname}, status=404)
-            tenant = domain.tenant
+            tenant = region
             request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
         request.tenant = tenant  # type: ignore[attr-defined]
         db.set_tenant(tenant)

@@ -74,6 +74,13 @@ def in_region():
 def _back_to_public() -> Iterator[None]:
     yield
     tenant_db.set_schema_to_public()
+    # A test's transaction is rolled back, never committed: what this process remembered from
+    # it (a region created in the test, say) would outlive the rows (tenants.routing).
+    from regions.journal.versions import clear_process_caches
+    from tenants.routing import forget_routes
+
+    forget_routes()
+    clear_process_caches()
 
 
 @pytest.fixture

@@ -140,6 +140,7 @@ PAGES = {
 def test_page_queries_do_not_grow_with_data(page, w, region_a, login):
     who, url = PAGES[page]
     client = login(getattr(w, who))
+    client.get(url(w))  # the process has routed the host (tenants.routing) and cached the session
     grow(w, region_a, students=1, lessons=1)
     status, small = count_queries(client, url(w))
     assert status == 200
@@ -150,22 +151,45 @@ def test_page_queries_do_not_grow_with_data(page, w, region_a, login):
     assert small <= 15, f"{page}: {small} queries"
 
 
-def test_journal_grid_exact_query_count(w, login, assert_queries):
+def test_journal_grid_exact_query_count(w, region_a, login, assert_queries):
     client = login(w.teacher)
-    client.get(grid_url(w))
-    # domain, session, user, viewer, class, subject, periods, lessons (with topics, homework flags,
-    # attendance), assignment, students (with their marks), finals, control forms, scale, unread
+    client.get("/healthz")  # the process has routed the host (tenants.routing)
+    # the first visit: versions of the region and the account, the user, the viewer, the
+    # class's version, then the page — class, subject, periods, lessons (with topics, homework
+    # flags, attendance), assignment, students (with their marks), finals, control forms,
+    # scale — and the unread count
     with assert_queries(14):
-        assert client.get(grid_url(w)).status_code == 200
+        response = client.get(grid_url(w))
+    assert response.status_code == 200 and "X-Page-Cache" not in response
+    # a repeat visit: every version in one query, the page as sent before
+    with assert_queries(1):
+        response = client.get(grid_url(w))
+    assert response["X-Page-Cache"] == "hit"
+    # after a mark: the versions, then the page's nine queries (user, viewer and unread count
+    # are still the account's)
+    with tenant_context(region_a):
+        services.mark_create(
+            actor=w.teacher.user, lesson_id=w.lesson.pk, student_id=w.st1.pk, value="5",
+            control_form_id=w.test.pk,
+        )  # fmt: skip
+    with assert_queries(10):
+        response = client.get(grid_url(w))
+    assert "X-Page-Cache" not in response
+    assert re.search(r'data-value="5"', response.content.decode())
 
 
 def test_diary_week_exact_query_count(w, region_a, login, assert_queries):
     grow(w, region_a, students=1, lessons=2)
     client = login(w.st1)
-    # domain, session, user, viewer, children (with classes and groups), the week's lessons
-    # (with marks, attendance, homework), homework due on a date, unread count
+    client.get("/healthz")
+    # the first visit: versions of the region and the account, the user, the viewer, the
+    # children (with classes and groups), the versions of the class and the groups, the week's
+    # lessons (with marks, attendance, homework), homework due on a date, the unread count
     with assert_queries(8):
         assert client.get("/diary/").status_code == 200
+    with assert_queries(1):
+        response = client.get("/diary/")
+    assert response["X-Page-Cache"] == "hit"
 
 
 # --- the journal grid ----------------------------------------------------------------------------------

@@ -95,6 +95,10 @@ TEMPLATES = [
 
 WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "core.User"
+# ModelBackend whose get_user reuses the account while its data versions hold (core.sso.backends)
+AUTHENTICATION_BACKENDS = ["core.sso.backends.AccountBackend"]
+# Sessions are read from the cache (Redis) and written to both: a request reads no session row.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Database ------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from core.sso.tokens import ProviderUnavailable, TokenError, discovery, validate
 
 FLOW_KEY = "sso_flow"
 SESSION_KEY = "sso"
-BACKEND = "django.contrib.auth.backends.ModelBackend"
+BACKEND = "core.sso.backends.AccountBackend"
 _REGION_REALM = re.compile(r"/realms/region-(\d{2})$")
 
 

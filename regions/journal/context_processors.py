@@ -26,8 +26,10 @@ class JournalNav:
     @cached_property
     def unread(self) -> int:
         from regions.journal.selectors import unread_count
+        from regions.journal.versions import account_value
 
-        return unread_count(self.user)
+        # notifications move the account's version (u:<user>): counted once per version
+        return account_value(self.user, "unread", lambda: unread_count(self.user))
 
 
 def journal_nav(request: HttpRequest) -> dict[str, Any]:

@@ -279,10 +279,20 @@ def _homework(row: list[Any]) -> DiaryHomework:
     return DiaryHomework(hid, subject, text, is_variant, done, [DiaryFile(fid, name) for fid, name in files])
 
 
-def diary_week(*, viewer: Viewer, student_id: int | None, day: datetime.date) -> DiaryWeek:
-    """The week (Monday–Saturday) around ``day`` of a student's diary."""
-    children = diary_children(viewer=viewer)
-    child = pick_child(viewer=viewer, children=children, student_id=student_id)
+def diary_week(
+    *,
+    viewer: Viewer,
+    day: datetime.date,
+    student_id: int | None = None,
+    child: Child | None = None,
+    children: list[Child] | None = None,
+) -> DiaryWeek:
+    """The week (Monday–Saturday) around ``day`` of a student's diary: ``child`` (already picked
+    from ``children``, see :func:`pick_child`) or the one ``student_id`` names."""
+    if children is None:
+        children = diary_children(viewer=viewer)
+    if child is None:
+        child = pick_child(viewer=viewer, children=children, student_id=student_id)
     monday = day - datetime.timedelta(days=day.weekday())
     saturday = monday + datetime.timedelta(days=5)
     params: dict[str, Any] = {
@@ -343,11 +353,17 @@ class DiaryMarks:
 
 
 def diary_marks(
-    *, viewer: Viewer, student_id: int | None, today: datetime.date, period_id: int | None = None
+    *,
+    viewer: Viewer,
+    student_id: int | None,
+    today: datetime.date,
+    period_id: int | None = None,
+    children: list[Child] | None = None,
 ) -> DiaryMarks:
     """Marks by subject for a period with the weighted average and the hints, and the finals of
     every period and the year."""
-    children = diary_children(viewer=viewer)
+    if children is None:
+        children = diary_children(viewer=viewer)
     child = pick_child(viewer=viewer, children=children, student_id=student_id)
     school_id = child.school_id
     all_periods = school_periods(school_id) if school_id is not None else []

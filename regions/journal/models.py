@@ -365,3 +365,28 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return str(self.user_id)
+
+
+class DataVersion(models.Model):
+    """A version of what cached pages and rights were built from, per *scope*: ``region``
+    (schools, classes, people, memberships, guardians, groups, subjects, rooms, teacher load,
+    years, periods, scales, control forms), ``c:<class id>`` / ``g:<group id>`` (a class's or a
+    group's lessons and everything written on them: marks, attendance, topics, homework,
+    finals) and ``u:<user id>`` (an account and its notifications).
+
+    Written only by PostgreSQL triggers (migration ``0002_dataversion``) in the transaction
+    that changes the rows, whoever changes them — a service, the registry import's bulk SQL,
+    the shell — so a page checked against these versions can never be served from a cache
+    after a committed change. ``n`` is a random number: it is only compared for equality, and a
+    rolled-back or restored value is never taken again. See ``regions/journal/versions.py``.
+    """
+
+    scope = models.CharField(max_length=40, primary_key=True)
+    n = models.BigIntegerField()
+
+    class Meta:
+        verbose_name = "версия данных"
+        verbose_name_plural = "версии данных"
+
+    def __str__(self) -> str:
+        return f"{self.scope}={self.n}"

@@ -26,8 +26,8 @@ from django.views.decorators.http import require_POST
 
 from core.models import User
 from core.roles import Role
-from regions.access import viewer_for
-from regions.journal import diary, selectors, services
+from regions.access import Viewer, viewer_for
+from regions.journal import diary, selectors, services, versions
 from regions.journal import render as render_diary
 from regions.journal.access import can_write_lesson
 from regions.journal.errors import JournalError, JournalForbidden, JournalNotFound
@@ -97,26 +97,32 @@ def journal_index(request: HttpRequest) -> HttpResponse:
 @_journal_errors
 def journal_grid(request: HttpRequest, kind: str, target_id: int, subject_id: int) -> HttpResponse:
     viewer = viewer_for(request.user)
-    page = selectors.journal_page(
-        viewer=viewer,
-        kind=kind,
-        target_id=target_id,
-        subject_id=subject_id,
-        period_id=_int(request.GET.get("period")),
-        today=timezone.localdate(),
-        edit=request.GET.get("edit") == "1",
-    )
-    return render(
-        request,
-        "journal/grid.html",
-        {
-            "page": page,
-            "header_html": journal_header(page),
-            "rows_html": journal_rows(page),
-            "scale_values": page.scale.valid_values() if page.scale else [],
-            "attendance_kinds": AttendanceKind.choices,
-        },
-    )
+    scope = versions.class_scope(target_id) if kind == "class" else versions.group_scope(target_id)
+
+    def page_response() -> HttpResponse:
+        page = selectors.journal_page(
+            viewer=viewer,
+            kind=kind,
+            target_id=target_id,
+            subject_id=subject_id,
+            period_id=_int(request.GET.get("period")),
+            today=timezone.localdate(),
+            edit=request.GET.get("edit") == "1",
+        )
+        return render(
+            request,
+            "journal/grid.html",
+            {
+                "page": page,
+                "header_html": journal_header(page),
+                "rows_html": journal_rows(page),
+                "scale_values": page.scale.valid_values() if page.scale else [],
+                "attendance_kinds": AttendanceKind.choices,
+            },
+        )
+
+    # the page as this user last got it, while nothing it shows changed (regions.journal.versions)
+    return versions.cached_page(request, name="journal", scopes=[scope], render=page_response)
 
 
 @_journal_errors
@@ -263,27 +269,46 @@ def journal_audit(request: HttpRequest) -> HttpResponse:
 # --- diary -------------------------------------------------------------------------------------------
 
 
+def _diary_children(request: HttpRequest, viewer: Viewer) -> list[diary.Child]:
+    # whose diaries: the roster's, so kept with the account while the roster is unchanged
+    return cast(
+        "list[diary.Child]",
+        versions.account_value(request.user, "diary_children", lambda: diary.diary_children(viewer=viewer)),
+    )
+
+
 @_journal_errors
 def diary_week(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
-    week = diary.diary_week(
-        viewer=viewer,
-        student_id=_int(request.GET.get("student")),
-        day=_date(request.GET.get("date"), timezone.localdate()),
-    )
-    can_tick = viewer.has_role(Role.STUDENT) and week.child.id == viewer.person_id
-    csrf, next_path = get_token(request), request.get_full_path()
-    days = [
-        (
-            day,
-            render_diary.diary_rows(day.lessons, can_tick=can_tick, csrf=csrf, next_path=next_path),
-            render_diary.diary_homework(
-                day.homework_by_date, can_tick=can_tick, csrf=csrf, next_path=next_path
-            ),
-        )
-        for day in week.days
+    children = _diary_children(request, viewer)
+    child = diary.pick_child(viewer=viewer, children=children, student_id=_int(request.GET.get("student")))
+    scopes = [versions.class_scope(c) for c in child.class_ids] + [
+        versions.group_scope(g) for g in child.group_ids
     ]
-    return render(request, "diary/week.html", {"week": week, "days": days, "today": timezone.localdate()})
+
+    def page_response() -> HttpResponse:
+        week = diary.diary_week(
+            viewer=viewer,
+            child=child,
+            children=children,
+            day=_date(request.GET.get("date"), timezone.localdate()),
+        )
+        can_tick = viewer.has_role(Role.STUDENT) and week.child.id == viewer.person_id
+        csrf, next_path = get_token(request), request.get_full_path()
+        days = [
+            (
+                day,
+                render_diary.diary_rows(day.lessons, can_tick=can_tick, csrf=csrf, next_path=next_path),
+                render_diary.diary_homework(
+                    day.homework_by_date, can_tick=can_tick, csrf=csrf, next_path=next_path
+                ),
+            )
+            for day in week.days
+        ]
+        return render(request, "diary/week.html", {"week": week, "days": days, "today": timezone.localdate()})
+
+    # the week as this user last got it, while nothing it shows changed (regions.journal.versions)
+    return versions.cached_page(request, name="diary", scopes=scopes, render=page_response)
 
 
 @_journal_errors
@@ -291,6 +316,7 @@ def diary_marks(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
     data = diary.diary_marks(
         viewer=viewer,
+        children=_diary_children(request, viewer),
         student_id=_int(request.GET.get("student")),
         period_id=_int(request.GET.get("period")),
         today=timezone.localdate(),
