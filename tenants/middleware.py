@@ -16,6 +16,7 @@ from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.urls import set_urlconf
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.db import db
 from tenants.models import Domain, Region, RegionStatus
@@ -78,7 +79,10 @@ class RegionStatusMiddleware:
         if tenant is not None and tenant.status == RegionStatus.SUSPENDED and request.path != "/healthz":
             if request.path.startswith("/api/"):
                 return JsonResponse(
-                    {"detail": f"Регион «{tenant.name}» временно приостановлен", "code": "region_suspended"},
+                    {
+                        "detail": _("Регион «%(name)s» временно приостановлен") % {"name": tenant.name},
+                        "code": "region_suspended",
+                    },
                     status=403,
                 )
             return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)
