@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.urls import set_urlconf
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.db import db
@@ -51,7 +51,9 @@ class RegionRoutingMiddleware:
         else:
             domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
             if domain is None or domain.tenant.status == RegionStatus.ARCHIVED:
-                return render(request, "tenants/unknown_host.html", {"hostname": hostname}, status=404)
+                # answered before LocaleMiddleware: the page picks the visitor's language itself
+                with translation.override(translation.get_language_from_request(request)):
+                    return render(request, "tenants/unknown_host.html", {"hostname": hostname}, status=404)
             tenant = domain.tenant
             request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
         request.tenant = tenant  # type: ignore[attr-defined]

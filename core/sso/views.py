@@ -30,6 +30,7 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -105,8 +106,13 @@ def login(request: HttpRequest) -> HttpResponse:
     except (ProviderUnavailable, IdentityNotConfigured):
         return _unavailable(request, realm, "provider_unavailable")
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
+    # ui_locales: the sign-in page speaks the language the visitor reads the platform in
     url, _state = _oauth(realm, request).create_authorization_url(
-        metadata["authorization_endpoint"], state=state, nonce=nonce, code_verifier=verifier
+        metadata["authorization_endpoint"],
+        state=state,
+        nonce=nonce,
+        code_verifier=verifier,
+        ui_locales=translation.get_language(),
     )
     request.session[FLOW_KEY] = {
         "state": state,

@@ -355,7 +355,7 @@ def _check_kinds(kinds: Iterable[str]) -> list[str]:
             {
                 "kinds": [
                     _("Выберите, что копировать: %(value)s")
-                    % {"value": ", ".join(KIND_LABELS[k] for k in KINDS)}
+                    % {"value": ", ".join(str(KIND_LABELS[k]) for k in KINDS)}
                 ]
             }
         )

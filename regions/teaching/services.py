@@ -414,10 +414,8 @@ def subgroups_split(
 
     students = list(school_students(school_id=school_class.school_id, class_id=school_class.pk))
     label = subject.short_name or subject.name
-    names = [
-        _("%(name)s — %(label)s, гр. %(i)s") % {"name": school_class.name, "label": label, "i": i}
-        for i in range(1, count + 1)
-    ]
+    # stored names, data like the registry's: in the region's language whoever splits the class
+    names = [f"{school_class.name} — {label}, гр. {i}" for i in range(1, count + 1)]
     taken = set(
         StudyGroup.objects.filter(school_id=school_class.school_id, name__in=names).values_list(
             "name", flat=True

@@ -49,13 +49,15 @@ def import_last_jobs(*, region_codes: list[str]) -> dict[str, ImportJob]:
 def stage_label(stage: str) -> str:
     if stage.startswith("read:"):
         return _("чтение %(stage)s") % {"stage": stage[5:]}
-    return STAGE_LABELS.get(stage, stage)
+    return str(STAGE_LABELS.get(stage, stage))
 
 
 def report_rows(job: ImportJob) -> list[tuple[str, list[int]]]:
     """(entity label, [created, updated, deactivated, unchanged, rejected]) per entity."""
     counts = job.counts or {}
-    return [(ENTITY_LABELS[e], [int(counts.get(e, {}).get(k, 0)) for k in COUNT_KINDS]) for e in ENTITIES]
+    return [
+        (str(ENTITY_LABELS[e]), [int(counts.get(e, {}).get(k, 0)) for k in COUNT_KINDS]) for e in ENTITIES
+    ]
 
 
 def changed_anything(job: ImportJob) -> bool:
