@@ -76,6 +76,16 @@ def _back_to_public() -> Iterator[None]:
     tenant_db.set_schema_to_public()
 
 
+@pytest.fixture(autouse=True)
+def _back_to_russian() -> Iterator[None]:
+    """LocaleMiddleware activates a request's language for the whole thread: a test that asked
+    for English must not leave the next one (which may call services directly) in English."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def public_client() -> Client:
     return Client(HTTP_HOST="localhost")

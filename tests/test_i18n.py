@@ -43,14 +43,6 @@ REGION_APPS = ("schools", "people", "academics", "teaching", "timetable", "journ
 EN = {"Accept-Language": "en"}
 
 
-@pytest.fixture(autouse=True)
-def _language_back_to_default():
-    """LocaleMiddleware activates the request's language for the whole thread: later tests
-    (which call services directly) must not inherit English."""
-    yield
-    translation.deactivate()
-
-
 def key(entry: polib.POEntry) -> tuple[str, str, str]:
     return (entry.msgctxt or "", entry.msgid, entry.msgid_plural or "")
 
@@ -268,11 +260,26 @@ def test_journal_grid_and_diary_week_in_english(w, region_a, client_a):
     assert_english(client.get("/journal/", headers=EN), words)
     assert_english(client.get(f"/journal/lesson/{w.lesson.pk}/", headers=EN), words)
 
+    assert_english(client.get(f"/journal/class/{w.a.pk}/{w.math.pk}/year/", headers=EN), words)
+
     client = login(Client(HTTP_HOST=client_a.defaults["HTTP_HOST"]), region_a, w.st1.user)
     html = assert_english(client.get("/diary/", headers=EN), words)
     assert "Diary" in html and w.today.strftime("%d.%m.%Y") in html
     assert_english(client.get("/diary/marks/", headers=EN), words)
     assert_english(client.get("/notifications/", headers=EN), words)
+    assert_english(client.get("/notifications/settings/", headers=EN), words)
+    assert_english(client.get("/", headers=EN), words)
+
+    client = login(Client(HTTP_HOST=client_a.defaults["HTTP_HOST"]), region_a, w.parent.user)
+    assert_english(client.get("/", headers=EN), words)
+    assert_english(client.get(f"/diary/?student={w.st1.pk}", headers=EN), words)
+    assert_english(client.get(f"/students/{w.st1.pk}/", headers=EN), words)
+
+    client = login(Client(HTTP_HOST=client_a.defaults["HTTP_HOST"]), region_a, w.admin.user)
+    html = assert_english(client.get("/journal/audit/", headers=EN), words)
+    assert "Gradebook change history" in html
+    assert_english(client.get(f"/schools/{w.s1.pk}/", headers=EN), words)
+    assert_english(client.get(f"/classes/{w.a.pk}/", headers=EN), words)
 
 
 def test_russian_stays_the_default(w, region_a, client_a):
