@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test bench lint format venv migrate demo clean-var idp
+.PHONY: run test bench lint format venv migrate demo clean-var idp messages
 IDP := deploy/dev-idp
 
 venv: $(STAMP)
@@ -46,6 +46,15 @@ lint: venv
 format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
+
+## Translations (ARCHITECTURE.md "Languages"): extract every msgid into locale/<lang>/LC_MESSAGES/
+## django.po and djangojs.po, then compile the .mo files (both are committed). Needs GNU gettext
+## (apt-get install gettext). Translate what is new or fuzzy in locale/en, then run it again.
+MESSAGES_IGNORE := -i .venv -i var -i tests -i bench -i deploy -i node_modules -i locale
+messages: venv
+	$(PY) manage.py makemessages -l en -l ru --no-obsolete --add-location=file $(MESSAGES_IGNORE) --settings=config.settings.test
+	$(PY) manage.py makemessages -d djangojs -l en -l ru --no-obsolete --add-location=file $(MESSAGES_IGNORE) --settings=config.settings.test
+	$(PY) manage.py compilemessages -l en -l ru $(MESSAGES_IGNORE) --settings=config.settings.test
 
 clean-var:
 	rm -rf var/

@@ -14,6 +14,8 @@ from typing import Any, TypeVar
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 
@@ -28,7 +30,7 @@ MAX_ID = 2**62
 class IsConfigAdmin(BasePermission):
     """A regional admin or a school admin (what they may touch is checked per object)."""
 
-    message = "Настройки доступны региональному администратору и администратору школы"
+    message = gettext_lazy("Настройки доступны региональному администратору и администратору школы")
 
     def has_permission(self, request: Any, view: Any) -> bool:
         user = request.user
@@ -47,14 +49,16 @@ def get_or_404(model: type[M], pk: Any, **filters: Any) -> M:
     try:
         return model._default_manager.get(pk=int(pk), **filters)
     except (model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:  # type: ignore[attr-defined]
-        raise Http404(f"{model._meta.verbose_name} {pk} не найден(а)") from exc
+        raise Http404(
+            _("%(verbose_name)s %(pk)s не найден(а)") % {"verbose_name": model._meta.verbose_name, "pk": pk}
+        ) from exc
 
 
 def admin_school(request: Any, school_id: Any) -> School:
     """The school, if the user administers it; 404 if it does not exist, 403 otherwise."""
     school = get_or_404(School, school_id)
     if not viewer(request).can_admin_school(school.pk):
-        raise PermissionDenied("Это не ваша школа: настройки доступны её администратору и РЦК")
+        raise PermissionDenied(_("Это не ваша школа: настройки доступны её администратору и РЦК"))
     return school
 
 
@@ -64,11 +68,11 @@ def check_level(request: Any, school_id: int | None, *, write: bool) -> None:
     if school_id is None:
         if write and not v.is_regional_admin:
             raise PermissionDenied(
-                "Настройки региона по умолчанию меняет только региональный администратор (РЦК)"
+                _("Настройки региона по умолчанию меняет только региональный администратор (РЦК)")
             )
         return
     if not v.can_admin_school(school_id):
-        raise PermissionDenied("Это не ваша школа: настройки доступны её администратору и РЦК")
+        raise PermissionDenied(_("Это не ваша школа: настройки доступны её администратору и РЦК"))
 
 
 def level_object(request: Any, model: type[M], pk: Any, *, write: bool) -> M:

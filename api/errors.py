@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -22,7 +23,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         return Response(
             {
-                "detail": exc.messages[0] if exc.messages else "Некорректные данные",
+                "detail": exc.messages[0] if exc.messages else _("Некорректные данные"),
                 "code": "invalid",
                 "fields": fields,
             },
@@ -30,7 +31,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" not in response.data:
-        response.data = {"detail": "Некорректные данные", "code": "invalid", "fields": response.data}
+        response.data = {"detail": _("Некорректные данные"), "code": "invalid", "fields": response.data}
     elif response is not None and isinstance(response.data, dict) and "code" not in response.data:
         detail = response.data["detail"]
         response.data["code"] = getattr(detail, "code", None) or "error"

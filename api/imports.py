@@ -7,6 +7,7 @@ import zipfile
 
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -105,7 +106,7 @@ class RegionImportListApi(APIView):
         data.is_valid(raise_exception=True)
         upload = data.validated_data["file"]
         if not zipfile.is_zipfile(upload):
-            raise serializers.ValidationError({"file": ["Ожидается ZIP-архив с CSV-файлами"]})
+            raise serializers.ValidationError({"file": [_("Ожидается ZIP-архив с CSV-файлами")]})
         upload.seek(0)
         job = services.import_job_create(
             region_code=code,

@@ -4,6 +4,7 @@ answers 404, exactly like what does not exist."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -23,7 +24,7 @@ from regions.schools.models import School, SchoolClass
 def _denied(request, what: str) -> NotFound:
     realm = realm_for_tenant(getattr(request._request, "tenant", None))
     auth_event("access_denied", realm=realm.name, user_id=request.user.pk, reason=what, path=request.path)
-    return NotFound("Не найдено или нет доступа")
+    return NotFound(_("Не найдено или нет доступа"))
 
 
 class SchoolOutput(serializers.ModelSerializer):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -530,11 +531,11 @@ def _copy_args(request: Any) -> tuple[School, list[School], list[str]]:
     if missing:
         from django.http import Http404
 
-        raise Http404(f"Нет школ {sorted(missing)[:10]}")
+        raise Http404(_("Нет школ %(missing)s") % {"missing": sorted(missing)[:10]})
     v = viewer(request)
     foreign = [t.short_name for t in targets if not v.can_admin_school(t.pk)]
     if foreign:
-        raise PermissionDenied(f"Нет прав на школы: {', '.join(foreign[:5])}")
+        raise PermissionDenied(_("Нет прав на школы: %(foreign)s") % {"foreign": ", ".join(foreign[:5])})
     return source, targets, data["kinds"]
 
 

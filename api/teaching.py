@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -38,7 +39,9 @@ def _in_school(model: Any, pk: Any, school_id: int, label: str) -> Any:
         return None
     obj = model.objects.filter(pk=pk, school_id=school_id).first()
     if obj is None:
-        raise ValidationError({label: [f"Нет такого объекта ({label} = {pk}) в этой школе"]})
+        raise ValidationError(
+            {label: [_("Нет такого объекта (%(label)s = %(pk)s) в этой школе") % {"label": label, "pk": pk}]}
+        )
     return obj
 
 
@@ -47,7 +50,7 @@ def _person(pk: Any) -> Person | None:
         return None
     person = Person.objects.filter(pk=pk).first()
     if person is None:
-        raise ValidationError({"teacher": [f"Нет человека с id {pk}"]})
+        raise ValidationError({"teacher": [_("Нет человека с id %(pk)s") % {"pk": pk}]})
     return person
 
 
@@ -144,7 +147,7 @@ class RoomInput(serializers.Serializer):
 def _room_args(school_id: int, data: dict[str, Any]) -> dict[str, Any]:
     subjects = list(Subject.objects.filter(pk__in=data["subjects"]))
     if len(subjects) != len(set(data["subjects"])):
-        raise ValidationError({"subjects": ["Нет таких предметов"]})
+        raise ValidationError({"subjects": [_("Нет таких предметов")]})
     return {
         "name": data["name"],
         "capacity": data["capacity"],
@@ -229,7 +232,7 @@ def _subject(pk: Any) -> Subject | None:
         return None
     subject = Subject.objects.filter(pk=pk).first()
     if subject is None:
-        raise ValidationError({"subject": [f"Нет предмета с id {pk}"]})
+        raise ValidationError({"subject": [_("Нет предмета с id %(pk)s") % {"pk": pk}]})
     return subject
 
 
@@ -294,7 +297,7 @@ class GroupMembersApi(APIView):
         data = _valid(MembersInput, request.data)
         members = list(Person.objects.filter(pk__in=data["members"]))
         if len(members) != len(set(data["members"])):
-            raise ValidationError({"members": ["Некоторых учеников нет в реестре"]})
+            raise ValidationError({"members": [_("Некоторых учеников нет в реестре")]})
         services.study_group_set_members(group=group, members=members, actor=request.user)
         return Response(GroupOutput(group_list(school_id=group.school_id).get(pk=group.pk)).data)
 
@@ -314,7 +317,7 @@ class ClassSplitApi(APIView):
         data = _valid(SplitInput, request.data)
         subject = _subject(data["subject"])
         if subject is None:
-            raise ValidationError({"subject": ["Укажите предмет"]})
+            raise ValidationError({"subject": [_("Укажите предмет")]})
         groups = services.subgroups_split(
             school_class=school_class, subject=subject, count=data["count"], actor=request.user
         )
@@ -367,7 +370,7 @@ class CurriculumApi(APIView):
     def get(self, request):
         year = _year(request, request.query_params.get("academic_year"))
         if year is None:
-            raise ValidationError({"academic_year": ["Укажите учебный год"]})
+            raise ValidationError({"academic_year": [_("Укажите учебный год")]})
         raw = request.query_params.get("school")
         school = admin_school(request, raw) if raw not in (None, "") else None
         return Response(
@@ -553,5 +556,5 @@ class LoadSummaryApi(APIView):
         school = admin_school(request, school_id)
         year = _year(request, request.query_params.get("academic_year"))
         if year is None:
-            raise ValidationError({"academic_year": ["Укажите учебный год"]})
+            raise ValidationError({"academic_year": [_("Укажите учебный год")]})
         return Response(LoadRowOutput(load_summary(school_id=school.pk, year=year), many=True).data)

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -32,7 +33,7 @@ def _valid(serializer_class: type[serializers.Serializer], data: Any) -> dict[st
 
 def _year(request: Any, pk: Any) -> AcademicYear:
     if pk in (None, ""):
-        raise ValidationError({"academic_year": ["Укажите учебный год"]})
+        raise ValidationError({"academic_year": [_("Укажите учебный год")]})
     year = get_or_404(AcademicYear, pk)
     if year.school_id is not None:
         check_level(request, year.school_id, write=False)
@@ -120,13 +121,13 @@ class TimetableEntryListApi(APIView):
                 try:
                     filters[name] = int(raw)
                 except ValueError as exc:
-                    raise ValidationError({name: [f"«{raw[:20]}» — не число"]}) from exc
+                    raise ValidationError({name: [_("«%(raw)s» — не число") % {"raw": raw[:20]}]}) from exc
         if (
             "teacher" in filters
             and not Person.objects.filter(pk=filters["teacher"], memberships__school=school).exists()
         ):
             # a teacher's week spans their schools; only a teacher of this school is shown here
-            raise Http404("Учитель не работает в этой школе")
+            raise Http404(_("Учитель не работает в этой школе"))
         rows = timetable_entries(
             school_id=school.pk, year=services.effective_year_for(school, year), **filters
         )
@@ -282,7 +283,7 @@ class AutofillApi(APIView):
         if data["classes"] is not None:
             classes = list(SchoolClass.objects.filter(school=school, pk__in=data["classes"]))
             if len(classes) != len(set(data["classes"])):
-                raise ValidationError({"classes": ["Некоторых классов нет в этой школе"]})
+                raise ValidationError({"classes": [_("Некоторых классов нет в этой школе")]})
         result = timetable_autofill(
             school=school,
             academic_year=_year(request, data["academic_year"]),
@@ -365,7 +366,7 @@ class LessonQuery(serializers.Serializer):
             "date_from"
         ] > datetime.timedelta(days=62):
             raise serializers.ValidationError(
-                {"date_to": "Период от 1 до 62 дней, date_to не раньше date_from"}
+                {"date_to": _("Период от 1 до 62 дней, date_to не раньше date_from")}
             )
         return attrs
 
@@ -430,7 +431,13 @@ class LessonSubstituteApi(APIView):
         if data["substitute"] is not None:
             substitute = Person.objects.filter(pk=data["substitute"]).first()
             if substitute is None:
-                raise ValidationError({"substitute": [f"Нет учителя с id {data['substitute']}"]})
+                raise ValidationError(
+                    {
+                        "substitute": [
+                            _("Нет учителя с id %(substitute)s") % {"substitute": data["substitute"]}
+                        ]
+                    }
+                )
         lesson = services.lesson_substitute(
             lesson=lesson, substitute=substitute, note=data["note"], actor=request.user
         )
@@ -482,7 +489,7 @@ class LessonMoveApi(APIView):
             if data["room"] is not None:
                 room = Room.objects.filter(pk=data["room"], school_id=lesson.school_id).first()
                 if room is None:
-                    raise ValidationError({"room": ["Нет такого кабинета в этой школе"]})
+                    raise ValidationError({"room": [_("Нет такого кабинета в этой школе")]})
         moved = services.lesson_move(
             lesson=lesson,
             date=data["date"],

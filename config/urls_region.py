@@ -13,6 +13,7 @@ urlpatterns = [
     path("students/<int:pk>/", school_views.student_detail, name="student"),
     path("healthz", core_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", core_views.JavaScriptCatalogView.as_view(), name="javascript-catalog"),
     path("accounts/", include("core.urls")),
     path("", include("regions.academics.urls")),
     path("", include("regions.teaching.urls")),

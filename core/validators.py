@@ -10,6 +10,8 @@ import datetime
 import operator
 import re
 
+from django.utils.translation import gettext as _
+
 _NON_DIGITS = re.compile(r"[\s\-]")
 
 
@@ -18,12 +20,15 @@ def _digits(value: str, what: str, lengths: tuple[int, ...]) -> str:
         return value  # the common case, without a regex
     cleaned = _NON_DIGITS.sub("", value or "")
     if not cleaned:
-        raise ValueError(f"{what}: пустое значение")
+        raise ValueError(_("%(what)s: пустое значение") % {"what": what})
     if not cleaned.isdigit():
-        raise ValueError(f"{what}: допускаются только цифры")
+        raise ValueError(_("%(what)s: допускаются только цифры") % {"what": what})
     if len(cleaned) not in lengths:
-        expected = " или ".join(str(n) for n in lengths)
-        raise ValueError(f"{what}: должно быть {expected} цифр, получено {len(cleaned)}")
+        expected = _(" или ").join(str(n) for n in lengths)
+        raise ValueError(
+            _("%(what)s: должно быть %(expected)s цифр, получено %(cleaned_count)s")
+            % {"what": what, "expected": expected, "cleaned_count": len(cleaned)}
+        )
     return cleaned
 
 
@@ -42,10 +47,10 @@ def snils_checksum(first9: str) -> int:
 
 def normalize_snils(value: str) -> str:
     """``123-456-789 64`` → ``12345678964``. The check number applies to numbers above 001-001-998."""
-    digits = _digits(value, "СНИЛС", (11,))
+    digits = _digits(value, _("СНИЛС"), (11,))
     body, check = digits[:9], int(digits[9:])
     if int(body) > 1001998 and snils_checksum(body) != check:
-        raise ValueError("СНИЛС: неверное контрольное число")
+        raise ValueError(_("СНИЛС: неверное контрольное число"))
     return digits
 
 
@@ -61,13 +66,13 @@ def mask_snils(digits: str | None) -> str:
 
 
 def normalize_ogrn(value: str) -> str:
-    digits = _digits(value, "ОГРН", (13, 15))
+    digits = _digits(value, _("ОГРН"), (13, 15))
     if len(digits) == 13:  # noqa: SIM108 - the two formulas read better apart
         expected = int(digits[:12]) % 11 % 10
     else:  # ОГРНИП
         expected = int(digits[:14]) % 13 % 10
     if expected != int(digits[-1]):
-        raise ValueError("ОГРН: неверная контрольная цифра")
+        raise ValueError(_("ОГРН: неверная контрольная цифра"))
     return digits
 
 
@@ -81,7 +86,7 @@ def _inn_digit(digits: str, weights: tuple[int, ...]) -> int:
 
 
 def normalize_inn(value: str) -> str:
-    digits = _digits(value, "ИНН", (10, 12))
+    digits = _digits(value, _("ИНН"), (10, 12))
     if len(digits) == 10:
         ok = _inn_digit(digits, _INN10) == int(digits[9])
     else:
@@ -89,7 +94,7 @@ def normalize_inn(value: str) -> str:
             digits[11]
         )
     if not ok:
-        raise ValueError("ИНН: неверная контрольная цифра")
+        raise ValueError(_("ИНН: неверная контрольная цифра"))
     return digits
 
 
@@ -99,7 +104,7 @@ _KPP = re.compile(r"^\d{4}[\dA-Z]{2}\d{3}$")
 def normalize_kpp(value: str) -> str:
     cleaned = (value or "").strip().upper()
     if not _KPP.match(cleaned):
-        raise ValueError("КПП: ожидается 9 знаков (4 цифры, 2 цифры или латинские буквы, 3 цифры)")
+        raise ValueError(_("КПП: ожидается 9 знаков (4 цифры, 2 цифры или латинские буквы, 3 цифры)"))
     return cleaned
 
 
@@ -128,17 +133,23 @@ _SPACES = re.compile(r"\s+")
 NAME_MAX_LENGTH = 100
 
 
-def normalize_person_name(value: str, what: str = "Имя") -> str:
+def normalize_person_name(value: str, what: str | None = None) -> str:
     """A surname, name or patronymic: Cyrillic letters (``ё`` too), hyphen, space, apostrophe."""
     cleaned = value.strip()
     if "  " in cleaned or "\t" in cleaned:
         cleaned = _SPACES.sub(" ", cleaned)
     if not cleaned:
-        raise ValueError(f"{what}: пустое значение")
+        raise ValueError(_("%(what)s: пустое значение") % {"what": what or _("Имя")})
     if len(cleaned) > NAME_MAX_LENGTH:
-        raise ValueError(f"{what}: длиннее {NAME_MAX_LENGTH} символов")
+        raise ValueError(
+            _("%(what)s: длиннее %(name_max_length)s символов")
+            % {"what": what or _("Имя"), "name_max_length": NAME_MAX_LENGTH}
+        )
     if not _NAME.fullmatch(cleaned):
-        raise ValueError(f"{what}: допускаются только русские буквы, дефис, пробел и апостроф")
+        raise ValueError(
+            _("%(what)s: допускаются только русские буквы, дефис, пробел и апостроф")
+            % {"what": what or _("Имя")}
+        )
     return cleaned
 
 
@@ -152,7 +163,7 @@ def echo(value: str, limit: int = 20) -> str:
     return "…" if _LONG_NUMBER.search(value) else value[:limit]
 
 
-def parse_date(value: str, what: str = "Дата") -> datetime.date:
+def parse_date(value: str, what: str | None = None) -> datetime.date:
     """``DD.MM.YYYY`` (as registries export them) or ISO ``YYYY-MM-DD``."""
     v = value.strip()
     try:
@@ -161,15 +172,20 @@ def parse_date(value: str, what: str = "Дата") -> datetime.date:
         if len(v) == 10 and v[4] == "-" and v[7] == "-":
             return datetime.date(int(v[0:4]), int(v[5:7]), int(v[8:10]))
     except ValueError:
-        raise ValueError(f"{what}: такой даты нет ({echo(v)})") from None
-    raise ValueError(f"{what}: ожидается ДД.ММ.ГГГГ или ГГГГ-ММ-ДД, получено «{echo(v)}»")
+        raise ValueError(
+            _("%(what)s: такой даты нет (%(v)s)") % {"what": what or _("Дата"), "v": echo(v)}
+        ) from None
+    raise ValueError(
+        _("%(what)s: ожидается ДД.ММ.ГГГГ или ГГГГ-ММ-ДД, получено «%(v)s»")
+        % {"what": what or _("Дата"), "v": echo(v)}
+    )
 
 
 def check_birth_date(value: datetime.date, today: datetime.date) -> datetime.date:
     if value > today:
-        raise ValueError("Дата рождения: в будущем")
+        raise ValueError(_("Дата рождения: в будущем"))
     if value < _MIN_DATE:
-        raise ValueError("Дата рождения: раньше 01.01.1900")
+        raise ValueError(_("Дата рождения: раньше 01.01.1900"))
     return value
 
 
@@ -184,7 +200,7 @@ def normalize_sex(value: str) -> str:
     try:
         return _SEX[v]
     except KeyError:
-        raise ValueError(f"Пол: ожидается М или Ж, получено «{echo(v, 10)}»") from None
+        raise ValueError(_("Пол: ожидается М или Ж, получено «%(v)s»") % {"v": echo(v, 10)}) from None
 
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -194,14 +210,14 @@ _PHONE = re.compile(r"[\d+\s()\-]+")
 def normalize_email(value: str) -> str:
     v = value.strip()
     if len(v) > 254 or not _EMAIL.fullmatch(v):
-        raise ValueError("E-mail: некорректный адрес")
+        raise ValueError(_("E-mail: некорректный адрес"))
     return v
 
 
 def normalize_phone(value: str) -> str:
     v = value.strip()
     if len(v) > 32 or not _PHONE.fullmatch(v) or sum(c.isdigit() for c in v) < 5:
-        raise ValueError("Телефон: допускаются цифры, +, пробелы, скобки и дефисы (не меньше 5 цифр)")
+        raise ValueError(_("Телефон: допускаются цифры, +, пробелы, скобки и дефисы (не меньше 5 цифр)"))
     return v
 
 
@@ -212,9 +228,12 @@ def parse_class_name(value: str) -> tuple[int, str, str]:
     """``5А``, ``11 Б``, ``1-В``, ``10а`` → (parallel, letter, normalised name ``5А``)."""
     match = _CLASS.fullmatch(value)
     if match is None:
-        raise ValueError(f"Класс: ожидается параллель 1–11 и буква, например 5А, получено «{echo(value)}»")
+        raise ValueError(
+            _("Класс: ожидается параллель 1–11 и буква, например 5А, получено «%(value)s»")
+            % {"value": echo(value)}
+        )
     parallel = int(match.group(1))
     if not 1 <= parallel <= 11:
-        raise ValueError(f"Класс: параллель {parallel} вне диапазона 1–11")
+        raise ValueError(_("Класс: параллель %(parallel)s вне диапазона 1–11") % {"parallel": parallel})
     letter = match.group(2).upper()
     return parallel, letter, f"{parallel}{letter}"

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 
 from core.roles import Role
 from regions.access import Viewer, viewer_for
@@ -28,7 +29,9 @@ def config_admin_required(view: Callable[..., HttpResponse]) -> Callable[..., Ht
         if not user.is_authenticated:
             return redirect_to_login(request.get_full_path())
         if not (user.has_role(Role.REGIONAL_ADMIN) or user.has_role(Role.SCHOOL_ADMIN)):
-            raise PermissionDenied("Настройки доступны региональному администратору и администратору школы")
+            raise PermissionDenied(
+                _("Настройки доступны региональному администратору и администратору школы")
+            )
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -41,9 +44,9 @@ def page_viewer(request: HttpRequest) -> Viewer:
 def school_or_403(request: HttpRequest, school_id: Any) -> School:
     school = School.objects.filter(pk=school_id).first()
     if school is None:
-        raise Http404("Школа не найдена")
+        raise Http404(_("Школа не найдена"))
     if not page_viewer(request).can_admin_school(school.pk):
-        raise PermissionDenied("Это не ваша школа")
+        raise PermissionDenied(_("Это не ваша школа"))
     return school
 
 
@@ -51,9 +54,9 @@ def require_level(request: HttpRequest, school_id: int | None) -> None:
     v = page_viewer(request)
     if school_id is None:
         if not v.is_regional_admin:
-            raise PermissionDenied("Настройки региона меняет только региональный администратор (РЦК)")
+            raise PermissionDenied(_("Настройки региона меняет только региональный администратор (РЦК)"))
     elif not v.can_admin_school(school_id):
-        raise PermissionDenied("Это не ваша школа")
+        raise PermissionDenied(_("Это не ваша школа"))
 
 
 def show_errors(request: HttpRequest, exc: ValidationError) -> list[str]:
@@ -69,7 +72,9 @@ def parse_date(value: str | None, label: str) -> datetime.date:
             return datetime.datetime.strptime(value, fmt).date()  # noqa: DTZ007 - a calendar date, no time
         except ValueError:
             continue
-    raise ValidationError(f"{label}: «{value[:20]}» — не дата (ДД.ММ.ГГГГ)")
+    raise ValidationError(
+        _("%(label)s: «%(value)s» — не дата (ДД.ММ.ГГГГ)") % {"label": label, "value": value[:20]}
+    )
 
 
 def parse_time(value: str | None, label: str) -> datetime.time:
@@ -78,7 +83,9 @@ def parse_time(value: str | None, label: str) -> datetime.time:
         hours, minutes = value.split(":")[:2]
         return datetime.time(int(hours), int(minutes))
     except (ValueError, TypeError) as exc:
-        raise ValidationError(f"{label}: «{value[:10]}» — не время (ЧЧ:ММ)") from exc
+        raise ValidationError(
+            _("%(label)s: «%(value)s» — не время (ЧЧ:ММ)") % {"label": label, "value": value[:10]}
+        ) from exc
 
 
 def parse_int(
@@ -90,9 +97,14 @@ def parse_int(
     try:
         number = int(value)
     except ValueError as exc:
-        raise ValidationError(f"{label}: «{value[:20]}» — не число") from exc
+        raise ValidationError(
+            _("%(label)s: «%(value)s» — не число") % {"label": label, "value": value[:20]}
+        ) from exc
     if not low <= number <= high:
-        raise ValidationError(f"{label}: {number} вне {low}…{high}")
+        raise ValidationError(
+            _("%(label)s: %(number)s вне %(low)s…%(high)s")
+            % {"label": label, "number": number, "low": low, "high": high}
+        )
     return number
 
 
@@ -119,4 +131,6 @@ def parse_hours(value: str | None, label: str) -> Decimal:
     try:
         return Decimal(value)
     except InvalidOperation as exc:
-        raise ValidationError(f"{label}: «{value[:10]}» — не число часов") from exc
+        raise ValidationError(
+            _("%(label)s: «%(value)s» — не число часов") % {"label": label, "value": value[:10]}
+        ) from exc

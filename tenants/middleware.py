@@ -16,7 +16,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.request import split_domain_port
 from django.shortcuts import render
 from django.urls import set_urlconf
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from core.db import db
 from tenants.models import Region, RegionStatus
@@ -52,7 +53,9 @@ class RegionRoutingMiddleware:
         else:
             region = region_for_host(hostname)
             if region is None:
-                return render(request, "tenants/unknown_host.html", {"hostname": hostname}, status=404)
+                # answered before LocaleMiddleware: the page picks the visitor's language itself
+                with translation.override(translation.get_language_from_request(request)):
+                    return render(request, "tenants/unknown_host.html", {"hostname": hostname}, status=404)
             tenant = region
             request.urlconf = settings.ROOT_URLCONF  # type: ignore[attr-defined]
         request.tenant = tenant  # type: ignore[attr-defined]
@@ -80,7 +83,10 @@ class RegionStatusMiddleware:
         if tenant is not None and tenant.status == RegionStatus.SUSPENDED and request.path != "/healthz":
             if request.path.startswith("/api/"):
                 return JsonResponse(
-                    {"detail": f"Регион «{tenant.name}» временно приостановлен", "code": "region_suspended"},
+                    {
+                        "detail": _("Регион «%(name)s» временно приостановлен") % {"name": tenant.name},
+                        "code": "region_suspended",
+                    },
                     status=403,
                 )
             return render(request, "tenants/suspended.html", {"tenant": tenant}, status=403)

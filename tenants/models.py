@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 from django_tenants.models import DomainMixin, TenantMixin
 
 
 class RegionStatus(models.TextChoices):
-    ACTIVE = "active", "Работает"
-    SUSPENDED = "suspended", "Приостановлен"
-    ARCHIVED = "archived", "В архиве"
+    ACTIVE = "active", gettext_lazy("Работает")
+    SUSPENDED = "suspended", gettext_lazy("Приостановлен")
+    ARCHIVED = "archived", gettext_lazy("В архиве")
 
 
 class IdentityStatus(models.TextChoices):
-    PENDING = "pending", "Ожидает настройки"
-    READY = "ready", "Настроен"
-    FAILED = "failed", "Ошибка"
+    PENDING = "pending", gettext_lazy("Ожидает настройки")
+    READY = "ready", gettext_lazy("Настроен")
+    FAILED = "failed", gettext_lazy("Ошибка")
 
 
 class Region(TenantMixin):

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.db import db
@@ -43,14 +44,16 @@ class RegionNotFound(RegionError):
 def normalize_domain(domain: str) -> str:
     value = (domain or "").strip().lower()
     if not value:
-        raise RegionError("Домен не указан")
+        raise RegionError(_("Домен не указан"))
     if len(value) > 253 or not _HOSTNAME.match(value):
         raise RegionError(
-            f"Некорректный домен «{domain}»: ожидается имя хоста вида dagestan.example.ru "
-            "(латинские буквы, цифры, дефис; без порта и схемы)"
+            _(
+                "Некорректный домен «%(domain)s»: ожидается имя хоста вида dagestan.example.ru (латинские буквы, цифры, дефис; без порта и схемы)"
+            )
+            % {"domain": domain}
         )
     if value in settings.PLATFORM_HOSTS:
-        raise RegionError(f"Домен «{value}» принадлежит федеральной консоли платформы")
+        raise RegionError(_("Домен «%(value)s» принадлежит федеральной консоли платформы") % {"value": value})
     return value
 
 
@@ -60,8 +63,10 @@ def _check_code(code: str) -> str:
         code = f"0{code}"
     if get_federal_subject(code) is None:
         raise RegionError(
-            f"Код региона «{code}» не входит в перечень субъектов Российской Федерации "
-            "(см. core/data/federal_subjects.csv)"
+            _(
+                "Код региона «%(code)s» не входит в перечень субъектов Российской Федерации (см. core/data/federal_subjects.csv)"
+            )
+            % {"code": code}
         )
     return code
 
@@ -69,11 +74,14 @@ def _check_code(code: str) -> str:
 def _check_domains_free(domains: Iterable[str]) -> list[str]:
     cleaned = [normalize_domain(d) for d in domains]
     if len(set(cleaned)) != len(cleaned):
-        raise RegionError("Домен указан дважды")
+        raise RegionError(_("Домен указан дважды"))
     taken = dict(Domain.objects.filter(domain__in=cleaned).values_list("domain", "tenant__code"))
     for domain in cleaned:
         if domain in taken:
-            raise RegionError(f"Домен «{domain}» уже занят регионом {taken[domain] or 'платформы'}")
+            raise RegionError(
+                _("Домен «%(domain)s» уже занят регионом %(value)s")
+                % {"domain": domain, "value": taken[domain] or "платформы"}
+            )
     return cleaned
 
 
@@ -87,7 +95,7 @@ def region_get(*, code: str) -> Region:
     code = _check_code(code)
     region = Region.objects.exclude(status=RegionStatus.ARCHIVED).filter(code=code).first()
     if region is None:
-        raise RegionNotFound(f"Регион {code} не создан на платформе")
+        raise RegionNotFound(_("Регион %(code)s не создан на платформе") % {"code": code})
     return region
 
 
@@ -103,22 +111,24 @@ def region_create(
     code = _check_code(code)
     subject = get_federal_subject(code)
     if subject is None:  # _check_code guarantees it; keeps the type checker honest
-        raise RegionError(f"Код региона «{code}» не найден")
+        raise RegionError(_("Код региона «%(code)s» не найден") % {"code": code})
     domains = list(domains)
     if not domains:
-        raise RegionError("Укажите хотя бы один домен региона")
+        raise RegionError(_("Укажите хотя бы один домен региона"))
     if Region.objects.filter(code=code).exclude(status=RegionStatus.ARCHIVED).exists():
-        raise RegionError(f"Регион {code} уже создан")
+        raise RegionError(_("Регион %(code)s уже создан") % {"code": code})
     cleaned = _check_domains_free(domains)
     schema_name = schema_name_for(code)
     if _schema_exists(schema_name):
         raise RegionError(
-            f"Схема {schema_name} уже существует в базе, но регион {code} не зарегистрирован; "
-            "она не будет изменена — проверьте её и удалите вручную"
+            _(
+                "Схема %(schema_name)s уже существует в базе, но регион %(code)s не зарегистрирован; она не будет изменена — проверьте её и удалите вручную"
+            )
+            % {"schema_name": schema_name, "code": code}
         )
     name = (name or subject.name).strip()
     if not name:
-        raise RegionError("Название региона не может быть пустым")
+        raise RegionError(_("Название региона не может быть пустым"))
 
     try:
         with transaction.atomic():
@@ -142,7 +152,10 @@ def region_create(
             )
     except IntegrityError as exc:
         # Someone else created the same code or domain at the same moment.
-        raise RegionError(f"Регион {code} или один из доменов уже занят: {exc.__cause__ or exc}") from exc
+        raise RegionError(
+            _("Регион %(code)s или один из доменов уже занят: %(value)s")
+            % {"code": code, "value": exc.__cause__ or exc}
+        ) from exc
     finally:
         db.set_schema_to_public()
     logger.info("region created: %s (%s)", code, schema_name)
@@ -154,7 +167,7 @@ def region_rename(*, code: str, name: str, actor: Any = None) -> Region:
     region = region_get(code=code)
     name = (name or "").strip()
     if not name:
-        raise RegionError("Название региона не может быть пустым")
+        raise RegionError(_("Название региона не может быть пустым"))
     old = region.name
     region.name = name
     region.save(update_fields=["name"])
@@ -188,9 +201,14 @@ def region_remove_domain(*, code: str, domain: str, actor: Any = None) -> None:
         domains = list(region.domains.select_for_update().order_by("-is_primary", "domain"))
         target = next((d for d in domains if d.domain == cleaned), None)
         if target is None:
-            raise RegionError(f"У региона {code} нет домена «{cleaned}»")
+            raise RegionError(
+                _("У региона %(code)s нет домена «%(cleaned)s»") % {"code": code, "cleaned": cleaned}
+            )
         if len(domains) == 1:
-            raise RegionError(f"Нельзя удалить последний домен региона {code}: регион станет недоступен")
+            raise RegionError(
+                _("Нельзя удалить последний домен региона %(code)s: регион станет недоступен")
+                % {"code": code}
+            )
         target.delete()
         if target.is_primary:
             successor = next(d for d in domains if d.pk != target.pk)
@@ -220,14 +238,14 @@ def _set_status(region: Region, status: str, actor: Any, action: str) -> Region:
 def region_suspend(*, code: str, actor: Any = None) -> Region:
     region = region_get(code=code)
     if region.status == RegionStatus.SUSPENDED:
-        raise RegionError(f"Регион {code} уже приостановлен")
+        raise RegionError(_("Регион %(code)s уже приостановлен") % {"code": code})
     return _set_status(region, RegionStatus.SUSPENDED, actor, "region_suspend")
 
 
 def region_resume(*, code: str, actor: Any = None) -> Region:
     region = region_get(code=code)
     if region.status == RegionStatus.ACTIVE:
-        raise RegionError(f"Регион {code} уже работает")
+        raise RegionError(_("Регион %(code)s уже работает") % {"code": code})
     return _set_status(region, RegionStatus.ACTIVE, actor, "region_resume")
 
 
@@ -246,7 +264,7 @@ def pg_dump_binary() -> str:
         return str(bundled)
     found = shutil.which("pg_dump")
     if not found:
-        raise RegionError("pg_dump не найден: задайте переменную окружения PG_DUMP")
+        raise RegionError(_("pg_dump не найден: задайте переменную окружения PG_DUMP"))
     return found
 
 
@@ -269,7 +287,10 @@ def _dump_schema(schema_name: str, target: Path) -> None:
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)  # noqa: S603
     if result.returncode != 0 or not target.exists() or target.stat().st_size == 0:
         target.unlink(missing_ok=True)
-        raise RegionError(f"Не удалось сохранить дамп схемы {schema_name}: {result.stderr.strip()[:500]}")
+        raise RegionError(
+            _("Не удалось сохранить дамп схемы %(schema_name)s: %(stderr)s")
+            % {"schema_name": schema_name, "stderr": result.stderr.strip()[:500]}
+        )
 
 
 def region_archive(*, code: str, confirm: str, actor: Any = None) -> Region:
@@ -278,7 +299,8 @@ def region_archive(*, code: str, confirm: str, actor: Any = None) -> Region:
     region = region_get(code=code)
     if confirm != region.code:
         raise RegionError(
-            f"Архивирование не подтверждено: повторите код региона ({region.code}) в подтверждении"
+            _("Архивирование не подтверждено: повторите код региона (%(code)s) в подтверждении")
+            % {"code": region.code}
         )
     stamp = timezone.now().strftime("%Y%m%dT%H%M%S")
     archive_dir = Path(settings.REGION_ARCHIVE_DIR)
@@ -322,11 +344,12 @@ def region_set_timezone(*, region: Region, timezone_name: str, actor: Any = None
     import zoneinfo
 
     if region.is_public or db.schema_name != region.schema_name:
-        raise RegionError("Часовой пояс меняется только для своего региона")
+        raise RegionError(_("Часовой пояс меняется только для своего региона"))
     name = (timezone_name or "").strip()
     if name not in zoneinfo.available_timezones():
         raise RegionError(
-            f"Неизвестный часовой пояс «{name[:64]}»: ожидается имя из базы IANA, например Europe/Moscow"
+            _("Неизвестный часовой пояс «%(name)s»: ожидается имя из базы IANA, например Europe/Moscow")
+            % {"name": name[:64]}
         )
     old = region.timezone
     if old == name:

@@ -2,6 +2,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from core.roles import Role
 from tenants.imports.selectors import import_last_jobs
@@ -12,7 +13,7 @@ from tenants.selectors import region_counts, region_queryset
 @login_required
 def console(request: HttpRequest) -> HttpResponse:
     if not request.user.has_role(Role.FEDERAL_OPERATOR):  # type: ignore[union-attr]
-        raise PermissionDenied("Консоль доступна только федеральному оператору")
+        raise PermissionDenied(_("Консоль доступна только федеральному оператору"))
     regions = list(region_queryset())
     counts = region_counts(regions)
     import_jobs_reap()

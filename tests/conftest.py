@@ -83,6 +83,16 @@ def _back_to_public() -> Iterator[None]:
     clear_process_caches()
 
 
+@pytest.fixture(autouse=True)
+def _back_to_russian() -> Iterator[None]:
+    """LocaleMiddleware activates a request's language for the whole thread: a test that asked
+    for English must not leave the next one (which may call services directly) in English."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def public_client() -> Client:
     return Client(HTTP_HOST="localhost")

@@ -110,8 +110,12 @@ DATABASES: dict[str, dict[str, object]] = {}
 # --- Language, time ------------------------------------------------------------------------
 LANGUAGE_CODE = "ru"
 LANGUAGES = [("ru", "Русский"), ("en", "English")]
+# Russian msgids in the code; locale/en holds the English, locale/ru only the three Russian
+# plural forms (see ARCHITECTURE.md "Languages"; refresh with `make messages`).
 LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_I18N = True
+# Dates are DD.MM.YYYY in every language (config/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 # Stored in UTC; each request runs in its region's own time zone (Region.timezone).
 TIME_ZONE = "UTC"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn
 
+from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
@@ -31,15 +32,17 @@ class BearerTokenAuthentication(BaseAuthentication):
             return None
         realm = realm_for_tenant(getattr(request._request, "tenant", None))
         if len(header) != 2:
-            self._reject(request, realm.name, "malformed", "Заголовок Authorization: Bearer <токен>")
+            self._reject(request, realm.name, "malformed", _("Заголовок Authorization: Bearer <токен>"))
         if not identity_configured():
-            self._reject(request, realm.name, "not_configured", "Сервер входа не настроен")
+            self._reject(request, realm.name, "not_configured", _("Сервер входа не настроен"))
         raw = header[1].decode("latin-1")
         try:
             claims = validate_jwt(raw, realm=realm, audience=realm.client_id, kind="access")
             user = user_for_claims(claims, realm)
         except TokenError as exc:
-            self._reject(request, realm.name, exc.reason, f"Токен доступа не принят: {exc}")
+            self._reject(
+                request, realm.name, exc.reason, _("Токен доступа не принят: %(exc)s") % {"exc": exc}
+            )
         except LinkError as exc:
             self._reject(request, realm.name, exc.reason, str(exc))
         except (ProviderUnavailable, IdentityNotConfigured) as exc:
@@ -68,6 +71,7 @@ class BearerTokenScheme(OpenApiAuthenticationExtension):
             "type": "http",
             "scheme": "bearer",
             "bearerFormat": "JWT",
-            "description": "Токен доступа (RS256) из realm региона в Keycloak; для федерального API — "
-            "из realm федеральных операторов.",
+            "description": _(
+                "Токен доступа (RS256) из realm региона в Keycloak; для федерального API — из realm федеральных операторов."
+            ),
         }

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from core.db import db
 
@@ -57,7 +58,7 @@ def identity_configured() -> bool:
 
 def keycloak_url() -> str:
     if not settings.KEYCLOAK_URL:
-        raise IdentityNotConfigured("Сервер входа (KEYCLOAK_URL) не настроен")
+        raise IdentityNotConfigured(_("Сервер входа (KEYCLOAK_URL) не настроен"))
     return str(settings.KEYCLOAK_URL).rstrip("/")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.models import User
 from core.roles import Role
@@ -40,13 +41,13 @@ def _person_user(person_id: Any, sub: str) -> User:
 
     if not str(person_id).isdigit():
         raise LinkError(
-            "bad_person_claim", "Учётная запись сервера входа настроена неверно: обратитесь в РЦК"
+            "bad_person_claim", _("Учётная запись сервера входа настроена неверно: обратитесь в РЦК")
         )
     person = Person.objects.select_related("user").select_for_update().filter(pk=int(person_id)).first()
     if person is None or not person.is_active:
         raise LinkError(
             "person_not_found",
-            "Ваша учётная запись не связана ни с одним действующим человеком в реестре этого региона",
+            _("Ваша учётная запись не связана ни с одним действующим человеком в реестре этого региона"),
         )
     user = person.user
     if user is None:
@@ -55,7 +56,9 @@ def _person_user(person_id: Any, sub: str) -> User:
         person.save(update_fields=["user", "updated_at"])
         return user
     if user.sso_subject and user.sso_subject != sub:
-        raise LinkError("person_linked_elsewhere", "Этот человек уже связан с другой учётной записью входа")
+        raise LinkError(
+            "person_linked_elsewhere", _("Этот человек уже связан с другой учётной записью входа")
+        )
     return user
 
 
@@ -64,7 +67,7 @@ def user_for_claims(claims: dict[str, Any], realm: RealmConfig) -> User:
     Writes only when something changed, so a bearer request usually costs one read."""
     sub = claims.get("sub")
     if not isinstance(sub, str) or not sub:
-        raise LinkError("no_subject", "В токене нет идентификатора пользователя")
+        raise LinkError("no_subject", _("В токене нет идентификатора пользователя"))
     roles = roles_of(claims)
     user = User.objects.filter(sso_subject=sub).first()
     if user is None:
@@ -82,7 +85,7 @@ def user_for_claims(claims: dict[str, Any], realm: RealmConfig) -> User:
                 user.set_unusable_password()
             user.save()
     if not user.is_active:
-        raise LinkError("account_inactive", "Учётная запись отключена")
+        raise LinkError("account_inactive", _("Учётная запись отключена"))
     if sorted(user.roles or []) != roles:
         user.roles = roles
         user.save(update_fields=["roles"])

@@ -17,6 +17,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
@@ -51,9 +52,11 @@ def _get_json(url: str) -> dict[str, Any]:
         response.raise_for_status()
         data = response.json()
     except (requests.RequestException, ValueError) as exc:
-        raise ProviderUnavailable(f"Сервер входа не ответил: {exc.__class__.__name__}") from exc
+        raise ProviderUnavailable(
+            _("Сервер входа не ответил: %(error)s") % {"error": exc.__class__.__name__}
+        ) from exc
     if not isinstance(data, dict):
-        raise ProviderUnavailable("Сервер входа ответил не JSON-объектом")
+        raise ProviderUnavailable(_("Сервер входа ответил не JSON-объектом"))
     return data
 
 
@@ -63,7 +66,7 @@ def discovery(realm: RealmConfig) -> dict[str, Any]:
     if data is None:
         data = _get_json(f"{realm.issuer}/.well-known/openid-configuration")
         if data.get("issuer") != realm.issuer:
-            raise ProviderUnavailable("Сервер входа назвал другой issuer, чем ожидалось")
+            raise ProviderUnavailable(_("Сервер входа назвал другой issuer, чем ожидалось"))
         cache.set(key, data, settings.SSO_JWKS_TTL)
     return data
 
@@ -85,21 +88,21 @@ def _key_set(realm: RealmConfig, kid: str) -> KeySet:
         data = _jwks(realm, refresh=True)
     keys = [k for k in data.get("keys", []) if k.get("kid") == kid and k.get("kty") == "RSA"]
     if not keys:
-        raise TokenError("unknown_key", "Ключ подписи токена неизвестен серверу входа")
+        raise TokenError("unknown_key", _("Ключ подписи токена неизвестен серверу входа"))
     return KeySet.import_key_set({"keys": keys})
 
 
 def _segment(raw: str, index: int) -> dict[str, Any]:
     parts = raw.split(".")
     if len(parts) != 3:
-        raise TokenError("malformed", "Токен не является JWT")
+        raise TokenError("malformed", _("Токен не является JWT"))
     try:
         padded = parts[index] + "=" * (-len(parts[index]) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded))
     except (ValueError, TypeError) as exc:
-        raise TokenError("malformed", "Токен не читается") from exc
+        raise TokenError("malformed", _("Токен не читается")) from exc
     if not isinstance(value, dict):
-        raise TokenError("malformed", "Токен не читается")
+        raise TokenError("malformed", _("Токен не читается"))
     return value
 
 
@@ -117,19 +120,22 @@ def validate_jwt(
     or ``logout`` (back-channel logout token)."""
     header = _segment(raw, 0)
     if header.get("alg") != ALGORITHM:
-        raise TokenError("algorithm", f"Алгоритм подписи {str(header.get('alg'))[:16]!r} не принимается")
+        raise TokenError(
+            "algorithm",
+            _("Алгоритм подписи %(value)s не принимается") % {"value": repr(str(header.get("alg"))[:16])},
+        )
     # A token of another realm is refused before any key lookup: its key id must not make us
     # refresh our realm's JWKS. (The issuer is checked again after the signature.)
     if _segment(raw, 1).get("iss") != realm.issuer:
-        raise TokenError("wrong_issuer", "Токен выпущен другим сервером входа или для другого региона")
+        raise TokenError("wrong_issuer", _("Токен выпущен другим сервером входа или для другого региона"))
     kid = header.get("kid")
     if not isinstance(kid, str) or not kid:
-        raise TokenError("no_kid", "В токене нет идентификатора ключа (kid)")
+        raise TokenError("no_kid", _("В токене нет идентификатора ключа (kid)"))
     key_set = _key_set(realm, kid)
     try:
         token = jwt.decode(raw, key_set, algorithms=[ALGORITHM])
     except JoseError as exc:
-        raise TokenError("signature", "Подпись токена неверна") from exc
+        raise TokenError("signature", _("Подпись токена неверна")) from exc
     claims: dict[str, Any] = dict(token.claims)
 
     options: dict[str, Any] = {
@@ -146,35 +152,37 @@ def validate_jwt(
     for claim in ("iss", "aud"):
         value = claims.get(claim)
         if value is None:
-            raise TokenError(f"no_{claim}", f"В токене нет {claim}")
+            raise TokenError(f"no_{claim}", _("В токене нет %(claim)s") % {"claim": claim})
     if claims["iss"] != realm.issuer:
-        raise TokenError("wrong_issuer", "Токен выпущен другим сервером входа или для другого региона")
+        raise TokenError("wrong_issuer", _("Токен выпущен другим сервером входа или для другого региона"))
     try:
         registry.validate(claims)
     except JoseError as exc:
         error = getattr(exc, "error", "")
         claim = getattr(exc, "claim", "") or str(exc)
         if error == "expired_token" or claim == "exp":
-            raise TokenError("expired", "Срок действия токена истёк") from exc
+            raise TokenError("expired", _("Срок действия токена истёк")) from exc
         if "aud" in claim:
-            raise TokenError("wrong_audience", "Токен выпущен для другого приложения") from exc
-        raise TokenError("invalid_claims", f"Токен не прошёл проверку ({claim[:40]})") from exc
+            raise TokenError("wrong_audience", _("Токен выпущен для другого приложения")) from exc
+        raise TokenError(
+            "invalid_claims", _("Токен не прошёл проверку (%(claim)s)") % {"claim": claim[:40]}
+        ) from exc
 
     typ = claims.get("typ")
     if kind == "access" and typ not in (None, "Bearer"):
-        raise TokenError("wrong_type", "Это не токен доступа")
+        raise TokenError("wrong_type", _("Это не токен доступа"))
     if kind == "id":
         if typ not in (None, "ID"):
-            raise TokenError("wrong_type", "Это не ID-токен")
+            raise TokenError("wrong_type", _("Это не ID-токен"))
         azp = claims.get("azp")
         if azp is not None and azp != audience:
-            raise TokenError("wrong_audience", "ID-токен выпущен для другого приложения")
+            raise TokenError("wrong_audience", _("ID-токен выпущен для другого приложения"))
     if kind == "logout":
         events = claims.get("events")
         if not isinstance(events, dict) or LOGOUT_EVENT not in events:
-            raise TokenError("not_logout_token", "В токене нет события выхода")
+            raise TokenError("not_logout_token", _("В токене нет события выхода"))
         if "nonce" in claims:
-            raise TokenError("not_logout_token", "Токен выхода не должен содержать nonce")
+            raise TokenError("not_logout_token", _("Токен выхода не должен содержать nonce"))
         if not claims.get("sid") and not claims.get("sub"):
-            raise TokenError("not_logout_token", "В токене выхода нет ни sid, ни sub")
+            raise TokenError("not_logout_token", _("В токене выхода нет ни sid, ни sub"))
     return claims

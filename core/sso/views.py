@@ -30,7 +30,9 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -70,9 +72,10 @@ def _unavailable(request: HttpRequest, realm: RealmConfig, reason: str) -> HttpR
     auth_event("login_failed", realm=realm.name, reason=reason)
     return _problem(
         request,
-        "Вход временно недоступен",
-        "Сервер входа не отвечает или не настроен. Попробуйте позже; если ошибка повторяется, "
-        "сообщите в службу поддержки.",
+        _("Вход временно недоступен"),
+        _(
+            "Сервер входа не отвечает или не настроен. Попробуйте позже; если ошибка повторяется, сообщите в службу поддержки."
+        ),
         503,
     )
 
@@ -103,8 +106,13 @@ def login(request: HttpRequest) -> HttpResponse:
     except (ProviderUnavailable, IdentityNotConfigured):
         return _unavailable(request, realm, "provider_unavailable")
     state, nonce, verifier = secrets.token_urlsafe(32), secrets.token_urlsafe(32), secrets.token_urlsafe(64)
-    url, _ = _oauth(realm, request).create_authorization_url(
-        metadata["authorization_endpoint"], state=state, nonce=nonce, code_verifier=verifier
+    # ui_locales: the sign-in page speaks the language the visitor reads the platform in
+    url, _state = _oauth(realm, request).create_authorization_url(
+        metadata["authorization_endpoint"],
+        state=state,
+        nonce=nonce,
+        code_verifier=verifier,
+        ui_locales=translation.get_language(),
     )
     request.session[FLOW_KEY] = {
         "state": state,
@@ -138,9 +146,10 @@ def _wrong_region(request: HttpRequest, realm: RealmConfig, issuer: str) -> Http
                 home_url = site_url(primary.domain) + "/"
     return _problem(
         request,
-        "Учётная запись другого региона",
-        "Вы вошли учётной записью, которая не относится к этому сайту. Каждый регион обслуживает "
-        "свой сайт: войдите на сайте своего региона.",
+        _("Учётная запись другого региона"),
+        _(
+            "Вы вошли учётной записью, которая не относится к этому сайту. Каждый регион обслуживает свой сайт: войдите на сайте своего региона."
+        ),
         403,
         home_region=home_region,
         home_url=home_url,
@@ -160,14 +169,14 @@ def callback(request: HttpRequest) -> HttpResponse:
         auth_event("login_failed", realm=realm.name, reason="state_mismatch")
         return _problem(
             request,
-            "Вход не завершён",
-            "Ссылка входа устарела или открыта в другом браузере. Начните вход заново.",
+            _("Вход не завершён"),
+            _("Ссылка входа устарела или открыта в другом браузере. Начните вход заново."),
             400,
             retry=True,
         )
     if request.GET.get("error"):
         auth_event("login_failed", realm=realm.name, reason=f"idp_{request.GET['error'][:40]}")
-        return _problem(request, "Вход отменён", "Сервер входа не подтвердил вход.", 400, retry=True)
+        return _problem(request, _("Вход отменён"), _("Сервер входа не подтвердил вход."), 400, retry=True)
     issuer = request.GET.get("iss")
     if issuer is not None and issuer != realm.issuer:
         return _wrong_region(request, realm, issuer)
@@ -180,19 +189,19 @@ def callback(request: HttpRequest) -> HttpResponse:
         )
         id_token = token.get("id_token")
         if not id_token:
-            raise TokenError("no_id_token", "Сервер входа не выдал ID-токен")
+            raise TokenError("no_id_token", _("Сервер входа не выдал ID-токен"))
         claims = validate_jwt(id_token, realm=realm, audience=realm.client_id, kind="id", nonce=flow["nonce"])
     except TokenError as exc:
         if exc.reason == "wrong_issuer":
             return _wrong_region(request, realm, "")
         auth_event("login_failed", realm=realm.name, reason=exc.reason)
         return _problem(
-            request, "Вход не выполнен", "Сервер входа выдал токен, который не прошёл проверку.", 400
+            request, _("Вход не выполнен"), _("Сервер входа выдал токен, который не прошёл проверку."), 400
         )
     except OAuthError as exc:
         auth_event("login_failed", realm=realm.name, reason=f"token_{exc.error}"[:60])
         return _problem(
-            request, "Вход не выполнен", "Код входа устарел или уже использован.", 400, retry=True
+            request, _("Вход не выполнен"), _("Код входа устарел или уже использован."), 400, retry=True
         )
     except (ProviderUnavailable, IdentityNotConfigured, RequestException):
         return _unavailable(request, realm, "provider_unavailable")
@@ -200,7 +209,7 @@ def callback(request: HttpRequest) -> HttpResponse:
         user = user_for_claims(claims, realm)
     except LinkError as exc:
         auth_event("login_failed", realm=realm.name, reason=exc.reason)
-        return _problem(request, "Вход невозможен", str(exc), 403)
+        return _problem(request, _("Вход невозможен"), str(exc), 403)
 
     auth.login(request, user, backend=BACKEND)
     sid = str(claims.get("sid") or "")
@@ -256,7 +265,7 @@ def backchannel_logout(request: HttpRequest) -> HttpResponse:
     raw = request.POST.get("logout_token", "")
     try:
         if not raw:
-            raise TokenError("no_token", "logout_token отсутствует")
+            raise TokenError("no_token", _("logout_token отсутствует"))
         claims = validate_jwt(raw, realm=realm, audience=realm.client_id, kind="logout")
     except TokenError as exc:
         auth_event("backchannel_rejected", realm=realm.name, reason=exc.reason)
@@ -281,7 +290,7 @@ class SuperuserOnlyForm(AuthenticationForm):
         super().confirm_login_allowed(user)
         if not user.is_superuser:
             raise ValidationError(
-                "Вход по паролю разрешён только аварийной учётной записи", code="not_allowed"
+                _("Вход по паролю разрешён только аварийной учётной записи"), code="not_allowed"
             )
 
 

@@ -340,8 +340,42 @@ function escapeHtml(value) {
   })[c]);
 }
 
-function page(title, body) {
-  return `<!doctype html><html lang="ru"><head><meta charset="utf-8">
+// Russian first; English when the platform asks for it (ui_locales, as Keycloak reads it) or,
+// failing that, when the browser prefers it (Accept-Language).
+const WORDS = {
+  ru: {
+    signIn: 'Вход', userName: 'Имя пользователя', password: 'Пароль', submit: 'Войти',
+    devNote: 'Учебный сервер входа «Моя школа» (только для разработки)',
+    expired: 'Сессия входа истекла', goBack: 'Вернитесь на сайт и войдите снова.',
+    badPassword: 'Неверное имя пользователя или пароль.', disabled: 'Учётная запись отключена.',
+    signOut: 'Выход', signingOut: 'Выполняется выход…', signOutButton: 'Выйти',
+    signedOut: 'Вы вышли из системы', error: 'Ошибка входа',
+  },
+  en: {
+    signIn: 'Sign in', userName: 'User name', password: 'Password', submit: 'Sign in',
+    devNote: 'Training sign-in server of “My School” (development only)',
+    expired: 'The sign-in session has expired', goBack: 'Go back to the site and sign in again.',
+    badPassword: 'Wrong user name or password.', disabled: 'The account is disabled.',
+    signOut: 'Sign out', signingOut: 'Signing out…', signOutButton: 'Sign out',
+    signedOut: 'You have signed out', error: 'Sign-in error',
+  },
+};
+
+function pickLanguage(uiLocales, acceptLanguage) {
+  for (const tag of String(uiLocales ?? '').split(/\s+/)) {
+    const lang = tag.slice(0, 2).toLowerCase();
+    if (WORDS[lang]) return lang;
+  }
+  const ranked = String(acceptLanguage ?? '').split(',').map((part, i) => {
+    const [tag, ...params] = part.trim().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return { lang: tag.slice(0, 2).toLowerCase(), q: q ? Number(q.slice(2)) : 1, i };
+  }).filter((x) => WORDS[x.lang] && x.q > 0).sort((a, b) => b.q - a.q || a.i - b.i);
+  return ranked.length ? ranked[0].lang : 'ru';
+}
+
+function page(title, body, lang = 'ru') {
+  return `<!doctype html><html lang="${lang}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title>
 <style>body{font-family:system-ui,sans-serif;background:#f6f7f9;margin:0}main{max-width:380px;margin:3rem auto;background:#fff;padding:1.5rem;border-radius:8px;box-shadow:0 1px 2px rgba(0,0,0,.1)}
 label{display:block;margin:.75rem 0}input{width:100%;padding:.5rem;font:inherit;box-sizing:border-box}button{margin-top:1rem;width:100%;padding:.6rem;background:#1f5fbf;color:#fff;border:0;border-radius:4px;font:inherit}
@@ -438,12 +472,15 @@ function makeProvider(realmName) {
         enabled: true,
         async logoutSource(ctx, form) {
           // Keycloak ends the session without asking when the request carries id_token_hint.
-          ctx.body = page('Выход', `<h1>Выход</h1>${form}
-<p>Выполняется выход…</p><button type="submit" form="op.logoutForm" name="logout" value="yes">Выйти</button>
-<script>var f=document.getElementById('op.logoutForm');var i=document.createElement('input');i.type='hidden';i.name='logout';i.value='yes';f.appendChild(i);f.submit();</script>`);
+          const lang = pickLanguage(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
+          const t = WORDS[lang];
+          ctx.body = page(t.signOut, `<h1>${t.signOut}</h1>${form}
+<p>${t.signingOut}</p><button type="submit" form="op.logoutForm" name="logout" value="yes">${t.signOutButton}</button>
+<script>var f=document.getElementById('op.logoutForm');var i=document.createElement('input');i.type='hidden';i.name='logout';i.value='yes';f.appendChild(i);f.submit();</script>`, lang);
         },
         async postLogoutSuccessSource(ctx) {
-          ctx.body = page('Выход', '<h1>Вы вышли из системы</h1>');
+          const lang = pickLanguage(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
+          ctx.body = page(WORDS[lang].signOut, `<h1>${WORDS[lang].signedOut}</h1>`, lang);
         },
       },
       resourceIndicators: {
@@ -463,7 +500,9 @@ function makeProvider(realmName) {
     httpOptions: () => ({ dnsLookup: lookup }),
     async renderError(ctx, out) {
       ctx.type = 'html';
-      ctx.body = page('Ошибка входа', `<h1>Ошибка входа</h1><p class="error">${escapeHtml(out.error)}: ${escapeHtml(out.error_description ?? '')}</p>`);
+      const lang = pickLanguage(ctx.oidc?.params?.ui_locales, ctx.get('accept-language'));
+      const t = WORDS[lang];
+      ctx.body = page(t.error, `<h1>${t.error}</h1><p class="error">${escapeHtml(out.error)}: ${escapeHtml(out.error_description ?? '')}</p>`, lang);
     },
   });
   provider.on('backchannel.error', (ctx, err, client) => {
@@ -762,14 +801,15 @@ async function adminApi(req, res, url) {
 
 // --- the login page of a realm -----------------------------------------------------------------
 
-function loginPage(realm, uid, error, username = '') {
-  return page(`Вход — ${realm.displayName}`, `<h1>Вход</h1><p class="muted">${escapeHtml(realm.displayName)}</p>
+function loginPage(realm, uid, lang, error = '', username = '') {
+  const t = WORDS[lang];
+  return page(`${t.signIn} — ${realm.displayName}`, `<h1>${t.signIn}</h1><p class="muted">${escapeHtml(realm.displayName)}</p>
 ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/realms/${escapeHtml(realm.realm)}/login-actions/${escapeHtml(uid)}">
-<label>Имя пользователя<input name="username" autocomplete="username" value="${escapeHtml(username)}" autofocus required></label>
-<label>Пароль<input name="password" type="password" autocomplete="current-password" required></label>
-<button type="submit">Войти</button></form>
-<p class="muted">Учебный сервер входа «Моя школа» (только для разработки)</p>`);
+<label>${t.userName}<input name="username" autocomplete="username" value="${escapeHtml(username)}" autofocus required></label>
+<label>${t.password}<input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">${t.submit}</button></form>
+<p class="muted">${t.devNote}</p>`, lang);
 }
 
 async function loginActions(req, res, realmName, uid) {
@@ -779,20 +819,23 @@ async function loginActions(req, res, realmName, uid) {
   try {
     details = await provider.interactionDetails(req, res);
   } catch {
-    return send(res, 400, page('Вход', '<h1>Сессия входа истекла</h1><p>Вернитесь на сайт и войдите снова.</p>'));
+    const lang = pickLanguage('', req.headers['accept-language']);
+    const t = WORDS[lang];
+    return send(res, 400, page(t.signIn, `<h1>${t.expired}</h1><p>${t.goBack}</p>`, lang));
   }
-  if (details.uid !== uid) return send(res, 400, page('Вход', '<h1>Сессия входа истекла</h1>'));
+  const lang = pickLanguage(details.params?.ui_locales, req.headers['accept-language']);
+  if (details.uid !== uid) return send(res, 400, page(WORDS[lang].signIn, `<h1>${WORDS[lang].expired}</h1>`, lang));
   if (details.prompt.name !== 'login') {
     return provider.interactionFinished(req, res, { consent: {} }, { mergeWithLastSubmission: true });
   }
-  if (req.method === 'GET') return send(res, 200, loginPage(realm, uid));
+  if (req.method === 'GET') return send(res, 200, loginPage(realm, uid, lang));
   const form = new URLSearchParams(await readBody(req));
   const username = (form.get('username') ?? '').trim().toLowerCase();
   const user = realm.users.find((u) => u.username === username);
   if (!user || !passwordMatches(user.password, form.get('password'))) {
-    return send(res, 200, loginPage(realm, uid, 'Неверное имя пользователя или пароль.', username));
+    return send(res, 200, loginPage(realm, uid, lang, WORDS[lang].badPassword, username));
   }
-  if (!user.enabled) return send(res, 200, loginPage(realm, uid, 'Учётная запись отключена.', username));
+  if (!user.enabled) return send(res, 200, loginPage(realm, uid, lang, WORDS[lang].disabled, username));
   return provider.interactionFinished(req, res, { login: { accountId: user.id } }, { mergeWithLastSubmission: false });
 }
 

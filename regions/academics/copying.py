@@ -30,6 +30,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from regions.academics.calendar import HolidayDraft, PeriodDraft
@@ -49,7 +50,9 @@ class Change:
 
     @property
     def action_label(self) -> str:
-        return {"create": "будет создано", "change": "будет изменено", "remove": "будет удалено"}[self.action]
+        return {"create": _("будет создано"), "change": _("будет изменено"), "remove": _("будет удалено")}[
+            self.action
+        ]
 
 
 @dataclass
@@ -133,7 +136,7 @@ def snapshots(kind: str, school_ids: list[int | None]) -> dict[int | None, Snaps
                 line.hours_per_week
             )
     else:
-        raise ValidationError(f"Неизвестный вид настроек «{kind}»")
+        raise ValidationError(_("Неизвестный вид настроек «%(kind)s»") % {"kind": kind})
     return out
 
 
@@ -143,40 +146,55 @@ def _d(value: datetime.date) -> str:
 
 def _label(kind: str, key: Any) -> str:
     if kind == "curriculum":
-        return f"{key[0]}, {key[1]} параллель"
+        return _("%(key)s, %(key2)s параллель") % {"key": key[0], "key2": key[1]}
     return str(key)
 
 
 def _detail(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> str:
     if kind == "calendar":
         value = new or old or {}
-        text = f"{_d(value['starts_on'])}–{_d(value['ends_on'])}, периодов: {len(value['periods'])}, каникул и праздников: {len(value['holidays'])}"
+        text = _(
+            "%(starts_on)s–%(ends_on)s, периодов: %(periods_count)s, каникул и праздников: %(holidays_count)s"
+        ) % {
+            "starts_on": _d(value["starts_on"]),
+            "ends_on": _d(value["ends_on"]),
+            "periods_count": len(value["periods"]),
+            "holidays_count": len(value["holidays"]),
+        }
         if old and new:
             diffs = [
                 k for k in ("starts_on", "ends_on", "period_kind", "periods", "holidays") if old[k] != new[k]
             ]
             names = {
-                "starts_on": "начало",
-                "ends_on": "окончание",
-                "period_kind": "деление",
-                "periods": "периоды",
-                "holidays": "каникулы",
+                "starts_on": _("начало"),
+                "ends_on": _("окончание"),
+                "period_kind": _("деление"),
+                "periods": _("периоды"),
+                "holidays": _("каникулы"),
             }
-            text = "меняются: " + ", ".join(names[k] for k in diffs)
+            text = _("меняются: %(fields)s") % {"fields": ", ".join(names[k] for k in diffs)}
         return text
     if kind == "grading":
         value = new or old or {}
         return f"{value['name']} ({value['min_value']}…{value['max_value']})"
     if kind == "control_forms":
         if old and new and old["weight"] != new["weight"]:
-            return f"{new['name']}: вес {old['weight']} → {new['weight']}"
+            return _("%(name)s: вес %(weight)s → %(weight2)s") % {
+                "name": new["name"],
+                "weight": old["weight"],
+                "weight2": new["weight"],
+            }
         value = new or old or {}
-        return f"{value['name']}, вес {value['weight']}"
+        return _("%(name)s, вес %(weight)s") % {"name": value["name"], "weight": value["weight"]}
     if kind == "bells":
         value = new or old or {}
         bells = value["bells"]
         span = f"{bells[0][1]:%H:%M}–{bells[-1][2]:%H:%M}" if bells else "—"
-        return f"{value['shift']} смена, уроков: {len(bells)}, {span}"
+        return _("%(shift)s смена, уроков: %(bells_count)s, %(span)s") % {
+            "shift": value["shift"],
+            "bells_count": len(bells),
+            "span": span,
+        }
     if kind == "curriculum":
         old_hours = (old or {}).get("hours", {})
         new_hours = (new or {}).get("hours", {})
@@ -190,7 +208,10 @@ def _detail(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -
             ]
             return "; ".join(diffs)
         hours = new_hours or old_hours
-        return f"предметов: {len(hours)}, часов в неделю: {sum(hours.values(), Decimal(0))}"
+        return _("предметов: %(hours_count)s, часов в неделю: %(sum)s") % {
+            "hours_count": len(hours),
+            "sum": sum(hours.values(), Decimal(0)),
+        }
     return ""
 
 
@@ -304,7 +325,9 @@ def _apply(kind: str, school: School, current: Snapshot, desired: Snapshot, acto
                 continue
             missing = sorted(set(value["hours"]) - set(subjects))
             if missing:
-                raise ValidationError(f"Нет предметов с кодами {', '.join(missing)}")
+                raise ValidationError(
+                    _("Нет предметов с кодами %(missing)s") % {"missing": ", ".join(missing)}
+                )
             teaching.curriculum_set(
                 school=school,
                 academic_year=_school_year(school, year_name),
@@ -320,7 +343,7 @@ def _school_year(school: School, name: str) -> AcademicYear:
         or AcademicYear.objects.filter(school__isnull=True, name=name).first()
     )
     if year is None:
-        raise ValidationError(f"Нет учебного года {name}: ни у школы, ни в регионе")
+        raise ValidationError(_("Нет учебного года %(name)s: ни у школы, ни в регионе") % {"name": name})
     return year
 
 
@@ -329,7 +352,12 @@ def _check_kinds(kinds: Iterable[str]) -> list[str]:
     unknown = [k for k in kinds if k not in KINDS]
     if unknown or not kinds:
         raise ValidationError(
-            {"kinds": [f"Выберите, что копировать: {', '.join(KIND_LABELS[k] for k in KINDS)}"]}
+            {
+                "kinds": [
+                    _("Выберите, что копировать: %(value)s")
+                    % {"value": ", ".join(str(KIND_LABELS[k]) for k in KINDS)}
+                ]
+            }
         )
     # calendar before curriculum: the curriculum is bound to the year
     return [k for k in KINDS if k in kinds]
@@ -382,7 +410,7 @@ def school_settings_copy(
     kinds = _check_kinds(kinds)
     targets = [t for t in targets if t.pk != source.pk]
     if not targets:
-        raise ValidationError({"targets": ["Выберите школы, в которые копировать"]})
+        raise ValidationError({"targets": [_("Выберите школы, в которые копировать")]})
     desired_of = {kind: snapshots(kind, [source.pk])[source.pk] for kind in kinds}
     with transaction.atomic():
         plans = _plan(desired_of=desired_of, targets=targets, kinds=kinds, actor=actor, apply=True)

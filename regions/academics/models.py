@@ -21,6 +21,8 @@ from django.contrib.postgres.fields import (
 )
 from django.db import models
 from django.db.models import Func
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class DateRange(Func):
@@ -43,9 +45,9 @@ class SingleIdRange(Func):
 
 
 class PeriodKind(models.TextChoices):
-    QUARTER = "quarter", "четверть"
-    TRIMESTER = "trimester", "триместр"
-    SEMESTER = "semester", "полугодие"
+    QUARTER = "quarter", gettext_lazy("четверть")
+    TRIMESTER = "trimester", gettext_lazy("триместр")
+    SEMESTER = "semester", gettext_lazy("полугодие")
 
 
 class AcademicYear(models.Model):
@@ -54,10 +56,12 @@ class AcademicYear(models.Model):
     school = models.ForeignKey(
         "schools.School", null=True, blank=True, on_delete=models.PROTECT, related_name="academic_years"
     )
-    name = models.CharField("Учебный год", max_length=20)
-    starts_on = models.DateField("Начало")
-    ends_on = models.DateField("Окончание")
-    period_kind = models.CharField("Деление на периоды", max_length=16, choices=PeriodKind.choices)
+    name = models.CharField(gettext_lazy("Учебный год"), max_length=20)
+    starts_on = models.DateField(gettext_lazy("Начало"))
+    ends_on = models.DateField(gettext_lazy("Окончание"))
+    period_kind = models.CharField(
+        gettext_lazy("Деление на периоды"), max_length=16, choices=PeriodKind.choices
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -74,8 +78,8 @@ class AcademicYear(models.Model):
                 condition=models.Q(ends_on__gt=models.F("starts_on")), name="year_ends_after_start"
             ),
         ]
-        verbose_name = "учебный год"
-        verbose_name_plural = "учебные годы"
+        verbose_name = gettext_lazy("учебный год")
+        verbose_name_plural = gettext_lazy("учебные годы")
 
     def __str__(self) -> str:
         return self.name
@@ -86,11 +90,11 @@ class StudyPeriod(models.Model):
     until ``closes_on`` (inclusive); after it only by the school admin."""
 
     academic_year = models.ForeignKey(AcademicYear, on_delete=models.CASCADE, related_name="periods")
-    number = models.PositiveSmallIntegerField("Номер")
-    name = models.CharField("Название", max_length=50)
-    starts_on = models.DateField("Начало")
-    ends_on = models.DateField("Окончание")
-    closes_on = models.DateField("Закрытие периода")
+    number = models.PositiveSmallIntegerField(gettext_lazy("Номер"))
+    name = models.CharField(gettext_lazy("Название"), max_length=50)
+    starts_on = models.DateField(gettext_lazy("Начало"))
+    ends_on = models.DateField(gettext_lazy("Окончание"))
+    closes_on = models.DateField(gettext_lazy("Закрытие периода"))
 
     class Meta:
         ordering = ["academic_year_id", "number"]
@@ -112,33 +116,33 @@ class StudyPeriod(models.Model):
                         RangeOperators.OVERLAPS,
                     ),
                 ],
-                violation_error_message="Периоды учебного года пересекаются",
+                violation_error_message=gettext_lazy("Периоды учебного года пересекаются"),
                 # periods are rewritten in place (shifted by a week…): checked at the end of
                 # the service's transaction, not after each row
                 deferrable=models.Deferrable.DEFERRED,
             ),
         ]
-        verbose_name = "учебный период"
-        verbose_name_plural = "учебные периоды"
+        verbose_name = gettext_lazy("учебный период")
+        verbose_name_plural = gettext_lazy("учебные периоды")
 
     def __str__(self) -> str:
         return self.name
 
 
 class HolidayKind(models.TextChoices):
-    VACATION = "vacation", "каникулы"
-    PUBLIC = "public", "праздничный день"
-    OTHER = "other", "нерабочий день"
+    VACATION = "vacation", gettext_lazy("каникулы")
+    PUBLIC = "public", gettext_lazy("праздничный день")
+    OTHER = "other", gettext_lazy("нерабочий день")
 
 
 class Holiday(models.Model):
     """Days without lessons inside an academic year: vacations, public holidays."""
 
     academic_year = models.ForeignKey(AcademicYear, on_delete=models.CASCADE, related_name="holidays")
-    name = models.CharField("Название", max_length=100)
+    name = models.CharField(gettext_lazy("Название"), max_length=100)
     kind = models.CharField(max_length=16, choices=HolidayKind.choices, default=HolidayKind.VACATION)
-    starts_on = models.DateField("Начало")
-    ends_on = models.DateField("Окончание")
+    starts_on = models.DateField(gettext_lazy("Начало"))
+    ends_on = models.DateField(gettext_lazy("Окончание"))
     # Empty: every class rests. Otherwise only these parallels (the February week of 1st grade).
     parallels = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)
 
@@ -149,17 +153,17 @@ class Holiday(models.Model):
                 condition=models.Q(ends_on__gte=models.F("starts_on")), name="holiday_ends_after_start"
             ),
         ]
-        verbose_name = "каникулы / праздник"
-        verbose_name_plural = "каникулы и праздники"
+        verbose_name = gettext_lazy("каникулы / праздник")
+        verbose_name_plural = gettext_lazy("каникулы и праздники")
 
     def __str__(self) -> str:
         return self.name
 
 
 class ScaleKind(models.TextChoices):
-    FIVE_POINT = "five_point", "пятибалльная"
-    HUNDRED_POINT = "hundred_point", "стобалльная"
-    PASS_FAIL = "pass_fail", "зачёт / незачёт"
+    FIVE_POINT = "five_point", gettext_lazy("пятибалльная")
+    HUNDRED_POINT = "hundred_point", gettext_lazy("стобалльная")
+    PASS_FAIL = "pass_fail", gettext_lazy("зачёт / незачёт")
 
 
 class GradingScale(models.Model):
@@ -172,12 +176,12 @@ class GradingScale(models.Model):
         "schools.School", null=True, blank=True, on_delete=models.PROTECT, related_name="grading_scales"
     )
     code = models.CharField(max_length=32)
-    name = models.CharField("Название", max_length=100)
+    name = models.CharField(gettext_lazy("Название"), max_length=100)
     kind = models.CharField(max_length=16, choices=ScaleKind.choices)
     min_value = models.PositiveSmallIntegerField(default=1)
     max_value = models.PositiveSmallIntegerField(default=5)
     conversion = models.JSONField(default=list, blank=True)
-    is_default = models.BooleanField("Шкала по умолчанию", default=False)
+    is_default = models.BooleanField(gettext_lazy("Шкала по умолчанию"), default=False)
 
     # Set by the selectors that resolve region defaults against a school's own rows.
     is_own: bool = False
@@ -192,8 +196,8 @@ class GradingScale(models.Model):
                 condition=models.Q(max_value__gt=models.F("min_value")), name="grading_scale_range"
             ),
         ]
-        verbose_name = "шкала оценивания"
-        verbose_name_plural = "шкалы оценивания"
+        verbose_name = gettext_lazy("шкала оценивания")
+        verbose_name_plural = gettext_lazy("шкалы оценивания")
 
     def __str__(self) -> str:
         return self.name
@@ -215,9 +219,11 @@ class GradingScale(models.Model):
         average (pass/fail). Raises ``ValueError`` for a value outside the scale."""
         if value not in self.valid_values():
             raise ValueError(
-                f"Оценка «{value}» не входит в шкалу «{self.name}» ({', '.join(self.valid_values()[:12])}…)"
+                _("Оценка «%(value)s» не входит в шкалу «%(name)s» (%(valid_values)s…)")
+                % {"value": value, "name": self.name, "valid_values": ", ".join(self.valid_values()[:12])}
                 if len(self.valid_values()) > 12
-                else f"Оценка «{value}» не входит в шкалу «{self.name}» ({', '.join(self.valid_values())})"
+                else _("Оценка «%(value)s» не входит в шкалу «%(name)s» (%(valid_values)s)")
+                % {"value": value, "name": self.name, "valid_values": ", ".join(self.valid_values())}
             )
         if self.kind == ScaleKind.PASS_FAIL:
             return None
@@ -238,9 +244,9 @@ class ControlForm(models.Model):
         "schools.School", null=True, blank=True, on_delete=models.PROTECT, related_name="control_forms"
     )
     code = models.CharField(max_length=32)
-    name = models.CharField("Название", max_length=100)
-    short_name = models.CharField("Сокращение", max_length=20, blank=True)
-    weight = models.PositiveSmallIntegerField("Вес", default=1)
+    name = models.CharField(gettext_lazy("Название"), max_length=100)
+    short_name = models.CharField(gettext_lazy("Сокращение"), max_length=20, blank=True)
+    weight = models.PositiveSmallIntegerField(gettext_lazy("Вес"), default=1)
     is_active = models.BooleanField(default=True)
 
     # Set by the selectors that resolve region defaults against a school's own rows.
@@ -256,11 +262,11 @@ class ControlForm(models.Model):
                 condition=models.Q(weight__gte=1, weight__lte=10), name="control_form_weight_range"
             ),
         ]
-        verbose_name = "форма контроля"
-        verbose_name_plural = "формы контроля"
+        verbose_name = gettext_lazy("форма контроля")
+        verbose_name_plural = gettext_lazy("формы контроля")
 
     def __str__(self) -> str:
-        return f"{self.name} (вес {self.weight})"
+        return _("%(name)s (вес %(weight)s)") % {"name": self.name, "weight": self.weight}
 
 
 class BellSchedule(models.Model):
@@ -269,8 +275,8 @@ class BellSchedule(models.Model):
     school = models.ForeignKey(
         "schools.School", null=True, blank=True, on_delete=models.PROTECT, related_name="bell_schedules"
     )
-    name = models.CharField("Название", max_length=100)
-    shift = models.PositiveSmallIntegerField("Смена", default=1)
+    name = models.CharField(gettext_lazy("Название"), max_length=100)
+    shift = models.PositiveSmallIntegerField(gettext_lazy("Смена"), default=1)
 
     # Set by the selectors that resolve region defaults against a school's own rows.
     is_own: bool = False
@@ -282,8 +288,8 @@ class BellSchedule(models.Model):
                 fields=["school", "name"], nulls_distinct=False, name="bell_schedule_unique_name"
             ),
         ]
-        verbose_name = "расписание звонков"
-        verbose_name_plural = "расписания звонков"
+        verbose_name = gettext_lazy("расписание звонков")
+        verbose_name_plural = gettext_lazy("расписания звонков")
 
     def __str__(self) -> str:
         return self.name
@@ -291,9 +297,9 @@ class BellSchedule(models.Model):
 
 class Bell(models.Model):
     schedule = models.ForeignKey(BellSchedule, on_delete=models.CASCADE, related_name="bells")
-    lesson_number = models.PositiveSmallIntegerField("Урок")
-    starts_at = models.TimeField("Начало")
-    ends_at = models.TimeField("Конец")
+    lesson_number = models.PositiveSmallIntegerField(gettext_lazy("Урок"))
+    starts_at = models.TimeField(gettext_lazy("Начало"))
+    ends_at = models.TimeField(gettext_lazy("Конец"))
 
     class Meta:
         ordering = ["schedule_id", "lesson_number"]

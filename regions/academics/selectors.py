@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy
 
 from regions.academics.models import (
     AcademicYear,
@@ -34,11 +35,11 @@ from regions.academics.models import (
 
 KINDS = ("calendar", "grading", "control_forms", "bells", "curriculum")
 KIND_LABELS = {
-    "calendar": "Календарь (учебный год, периоды, каникулы)",
-    "grading": "Шкалы оценивания",
-    "control_forms": "Формы контроля",
-    "bells": "Расписание звонков",
-    "curriculum": "Учебный план",
+    "calendar": gettext_lazy("Календарь (учебный год, периоды, каникулы)"),
+    "grading": gettext_lazy("Шкалы оценивания"),
+    "control_forms": gettext_lazy("Формы контроля"),
+    "bells": gettext_lazy("Расписание звонков"),
+    "curriculum": gettext_lazy("Учебный план"),
 }
 
 

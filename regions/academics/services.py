@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from regions.academics.calendar import PERIOD_COUNT, HolidayDraft, PeriodDraft
@@ -60,7 +61,7 @@ def jsonable(value: Any) -> Any:
 
 
 def level_label(school: School | None) -> str:
-    return "регион" if school is None else school.short_name
+    return _("регион") if school is None else school.short_name
 
 
 # --- academic years ------------------------------------------------------------------------------
@@ -82,58 +83,112 @@ def _check_calendar(
 
     match = _YEAR_NAME.match(name or "")
     if not match or int(match.group(2)) != int(match.group(1)) + 1:
-        add("name", f"Название учебного года «{name}» должно быть вида 2026/2027")
+        add("name", _("Название учебного года «%(name)s» должно быть вида 2026/2027") % {"name": name})
     elif starts_on.year != int(match.group(1)):
-        add("name", f"Учебный год {name} должен начинаться в {match.group(1)} году, а не {d(starts_on)}")
+        add(
+            "name",
+            _("Учебный год %(name)s должен начинаться в %(group)s году, а не %(starts_on)s")
+            % {"name": name, "group": match.group(1), "starts_on": d(starts_on)},
+        )
     if ends_on <= starts_on:
-        add("ends_on", f"Учебный год заканчивается ({d(ends_on)}) раньше, чем начинается ({d(starts_on)})")
+        add(
+            "ends_on",
+            _("Учебный год заканчивается (%(ends_on)s) раньше, чем начинается (%(starts_on)s)")
+            % {"ends_on": d(ends_on), "starts_on": d(starts_on)},
+        )
     elif (ends_on - starts_on).days > 366:
-        add("ends_on", f"Учебный год {d(starts_on)}–{d(ends_on)} длиннее календарного года")
+        add(
+            "ends_on",
+            _("Учебный год %(starts_on)s–%(ends_on)s длиннее календарного года")
+            % {"starts_on": d(starts_on), "ends_on": d(ends_on)},
+        )
     if period_kind not in PeriodKind.values:
-        add("period_kind", f"Неизвестное деление на периоды «{period_kind}»")
+        add(
+            "period_kind",
+            _("Неизвестное деление на периоды «%(period_kind)s»") % {"period_kind": period_kind},
+        )
         return errors
     expected = PERIOD_COUNT[PeriodKind(period_kind)]
     if len(periods) != expected:
         add(
             "periods",
-            f"Для деления «{PeriodKind(period_kind).label}» нужно {expected} периода(ов), указано {len(periods)}",
+            _("Для деления «%(label)s» нужно %(expected)s периода(ов), указано %(periods_count)s")
+            % {"label": PeriodKind(period_kind).label, "expected": expected, "periods_count": len(periods)},
         )
     numbers = [p.number for p in periods]
     if sorted(numbers) != list(range(1, len(periods) + 1)):
-        add("periods", f"Периоды должны быть пронумерованы 1…{len(periods)} без пропусков и повторов")
+        add(
+            "periods",
+            _("Периоды должны быть пронумерованы 1…%(periods_count)s без пропусков и повторов")
+            % {"periods_count": len(periods)},
+        )
     for p in periods:
-        label = f"Период «{p.name or p.number}» ({d(p.starts_on)}–{d(p.ends_on)})"
+        label = _("Период «%(value)s» (%(starts_on)s–%(ends_on)s)") % {
+            "value": p.name or p.number,
+            "starts_on": d(p.starts_on),
+            "ends_on": d(p.ends_on),
+        }
         if not (p.name or "").strip():
-            add("periods", f"У периода {p.number} нет названия")
+            add("periods", _("У периода %(number)s нет названия") % {"number": p.number})
         if p.ends_on < p.starts_on:
-            add("periods", f"{label}: окончание раньше начала")
+            add("periods", _("%(label)s: окончание раньше начала") % {"label": label})
         if p.starts_on < starts_on or p.ends_on > ends_on:
-            add("periods", f"{label} выходит за границы учебного года {d(starts_on)}–{d(ends_on)}")
+            add(
+                "periods",
+                _("%(label)s выходит за границы учебного года %(starts_on)s–%(ends_on)s")
+                % {"label": label, "starts_on": d(starts_on), "ends_on": d(ends_on)},
+            )
         if p.closes_on < p.ends_on:
-            add("periods", f"{label}: дата закрытия {d(p.closes_on)} раньше окончания периода")
+            add(
+                "periods",
+                _("%(label)s: дата закрытия %(closes_on)s раньше окончания периода")
+                % {"label": label, "closes_on": d(p.closes_on)},
+            )
     ordered = sorted(periods, key=lambda p: p.starts_on)
     for a, b in itertools.pairwise(ordered):
         if b.starts_on <= a.ends_on:
             add(
                 "periods",
-                f"Периоды «{a.name}» ({d(a.starts_on)}–{d(a.ends_on)}) и «{b.name}» "
-                f"({d(b.starts_on)}–{d(b.ends_on)}) пересекаются",
+                _(
+                    "Периоды «%(name)s» (%(starts_on)s–%(ends_on)s) и «%(b_name)s» (%(b_starts_on)s–%(b_ends_on)s) пересекаются"
+                )
+                % {
+                    "name": a.name,
+                    "starts_on": d(a.starts_on),
+                    "ends_on": d(a.ends_on),
+                    "b_name": b.name,
+                    "b_starts_on": d(b.starts_on),
+                    "b_ends_on": d(b.ends_on),
+                },
             )
     if [p.number for p in ordered] != sorted(numbers):
-        add("periods", "Номера периодов должны идти в порядке дат")
+        add("periods", _("Номера периодов должны идти в порядке дат"))
     for h in holidays:
         label = f"«{h.name}» ({d(h.starts_on)}–{d(h.ends_on)})"
         if not (h.name or "").strip():
-            add("holidays", f"У каникул {d(h.starts_on)}–{d(h.ends_on)} нет названия")
+            add(
+                "holidays",
+                _("У каникул %(starts_on)s–%(ends_on)s нет названия")
+                % {"starts_on": d(h.starts_on), "ends_on": d(h.ends_on)},
+            )
         if h.ends_on < h.starts_on:
-            add("holidays", f"Каникулы {label}: окончание раньше начала")
+            add("holidays", _("Каникулы %(label)s: окончание раньше начала") % {"label": label})
         if h.starts_on < starts_on or h.ends_on > ends_on:
-            add("holidays", f"Каникулы {label} вне учебного года {d(starts_on)}–{d(ends_on)}")
+            add(
+                "holidays",
+                _("Каникулы %(label)s вне учебного года %(starts_on)s–%(ends_on)s")
+                % {"label": label, "starts_on": d(starts_on), "ends_on": d(ends_on)},
+            )
         if h.kind not in HolidayKind.values:
-            add("holidays", f"Каникулы {label}: неизвестный вид «{h.kind}»")
+            add(
+                "holidays",
+                _("Каникулы %(label)s: неизвестный вид «%(kind)s»") % {"label": label, "kind": h.kind},
+            )
         bad = [p for p in h.parallels if not 1 <= p <= 11]
         if bad:
-            add("holidays", f"Каникулы {label}: параллели {bad} вне 1–11")
+            add(
+                "holidays", _("Каникулы %(label)s: параллели %(bad)s вне 1–11") % {"label": label, "bad": bad}
+            )
     return errors
 
 
@@ -174,7 +229,11 @@ def _write_periods(year: AcademicYear, periods: Sequence[PeriodDraft]) -> None:
                 period.delete()
         except ProtectedError as exc:
             raise ValidationError(
-                {"periods": [f"Период «{period.name}» нельзя удалить: в нём уже есть уроки"]}
+                {
+                    "periods": [
+                        _("Период «%(name)s» нельзя удалить: в нём уже есть уроки") % {"name": period.name}
+                    ]
+                }
             ) from exc
     for draft in periods:
         period = existing.get(draft.number) or StudyPeriod(academic_year=year, number=draft.number)
@@ -226,7 +285,8 @@ def academic_year_create(
     school_id = school.pk if school else None
     if AcademicYear.objects.filter(school=school, name=name).exists():
         errors.setdefault("name", []).append(
-            f"Учебный год {name} уже есть ({level_label(school)}): измените его, а не создавайте заново"
+            _("Учебный год %(name)s уже есть (%(level_label)s): измените его, а не создавайте заново")
+            % {"name": name, "level_label": level_label(school)}
         )
     if errors:
         raise ValidationError(errors)
@@ -307,8 +367,10 @@ def academic_year_delete(*, year: AcademicYear, actor: Any = None) -> None:
                 year.delete()
         except ProtectedError as exc:
             raise ValidationError(
-                f"Учебный год {year.name} нельзя удалить: по нему уже составлены расписание, "
-                "учебный план или уроки"
+                _(
+                    "Учебный год %(name)s нельзя удалить: по нему уже составлены расписание, учебный план или уроки"
+                )
+                % {"name": year.name}
             ) from exc
         audit_record(
             actor=actor,
@@ -361,9 +423,10 @@ WHERE l.school_id = %(school)s
         )
         kept = cursor.fetchall()
         if kept:
-            dates = ", ".join(f"{d(day)} ({n} урок)" for day, n in kept)
+            dates = ", ".join(_("%(day)s (%(n)s урок)") % {"day": d(day), "n": n} for day, n in kept)
             raise ValidationError(
-                f"Уроки с записями журнала не попадают ни в один период учебного года {to_year.name}: {dates}"
+                _("Уроки с записями журнала не попадают ни в один период учебного года %(name)s: %(dates)s")
+                % {"name": to_year.name, "dates": dates}
             )
         cursor.execute(
             f"DELETE FROM timetable_lesson WHERE id IN (SELECT l.id {left})",  # noqa: S608
@@ -383,39 +446,65 @@ def _check_scale(
         errors.setdefault(key, []).append(message)
 
     if not _CODE.match(code or ""):
-        add("code", f"Код шкалы «{code}»: латинские строчные буквы, цифры и _, до 32 знаков")
+        add(
+            "code",
+            _("Код шкалы «%(code)s»: латинские строчные буквы, цифры и _, до 32 знаков") % {"code": code},
+        )
     if not (name or "").strip():
-        add("name", "Укажите название шкалы")
+        add("name", _("Укажите название шкалы"))
     if kind not in ScaleKind.values:
-        add("kind", f"Неизвестный вид шкалы «{kind}»")
+        add("kind", _("Неизвестный вид шкалы «%(kind)s»") % {"kind": kind})
         return errors
     if kind == ScaleKind.FIVE_POINT and not (min_value in (1, 2) and max_value == 5):
-        add("max_value", "Пятибалльная шкала: от 1 (или 2) до 5")
+        add("max_value", _("Пятибалльная шкала: от 1 (или 2) до 5"))
     if kind == ScaleKind.PASS_FAIL and (min_value, max_value) != (0, 1):
-        add("max_value", "Шкала «зачёт / незачёт» хранится как 0…1")
+        add("max_value", _("Шкала «зачёт / незачёт» хранится как 0…1"))
     if kind == ScaleKind.HUNDRED_POINT:
         if not (0 <= min_value < max_value <= 100):
-            add("max_value", f"Стобалльная шкала: границы {min_value}…{max_value} вне 0…100")
+            add(
+                "max_value",
+                _("Стобалльная шкала: границы %(min_value)s…%(max_value)s вне 0…100")
+                % {"min_value": min_value, "max_value": max_value},
+            )
         if not conversion:
-            add("conversion", "Для стобалльной шкалы нужна таблица перевода в пятибалльную")
+            add("conversion", _("Для стобалльной шкалы нужна таблица перевода в пятибалльную"))
         previous_threshold, previous_five = None, None
         for item in conversion:
             try:
                 threshold, five = int(item[0]), int(item[1])
             except (TypeError, ValueError, IndexError):
-                add("conversion", f"Строка перевода {item!r}: ожидается [порог, оценка]")
+                add(
+                    "conversion",
+                    _("Строка перевода %(item)s: ожидается [порог, оценка]") % {"item": repr(item)},
+                )
                 continue
             if not (min_value <= threshold <= max_value):
-                add("conversion", f"Порог {threshold} вне шкалы {min_value}…{max_value}")
+                add(
+                    "conversion",
+                    _("Порог %(threshold)s вне шкалы %(min_value)s…%(max_value)s")
+                    % {"threshold": threshold, "min_value": min_value, "max_value": max_value},
+                )
             if five not in (2, 3, 4, 5):
-                add("conversion", f"Порог {threshold}: оценка {five} не из 2…5")
+                add(
+                    "conversion",
+                    _("Порог %(threshold)s: оценка %(five)s не из 2…5")
+                    % {"threshold": threshold, "five": five},
+                )
             if previous_threshold is not None and threshold >= previous_threshold:
-                add("conversion", f"Пороги должны убывать: {threshold} после {previous_threshold}")
+                add(
+                    "conversion",
+                    _("Пороги должны убывать: %(threshold)s после %(previous_threshold)s")
+                    % {"threshold": threshold, "previous_threshold": previous_threshold},
+                )
             if previous_five is not None and five > previous_five:
-                add("conversion", f"Оценки должны не возрастать: {five} после {previous_five}")
+                add(
+                    "conversion",
+                    _("Оценки должны не возрастать: %(five)s после %(previous_five)s")
+                    % {"five": five, "previous_five": previous_five},
+                )
             previous_threshold, previous_five = threshold, five
     elif conversion:
-        add("conversion", "Таблица перевода нужна только стобалльной шкале")
+        add("conversion", _("Таблица перевода нужна только стобалльной шкале"))
     return errors
 
 
@@ -455,7 +544,10 @@ def grading_scale_create(
         code=code, name=name, kind=kind, min_value=min_value, max_value=max_value, conversion=conversion
     )
     if GradingScale.objects.filter(school=school, code=code).exists():
-        errors.setdefault("code", []).append(f"Шкала с кодом «{code}» уже есть ({level_label(school)})")
+        errors.setdefault("code", []).append(
+            _("Шкала с кодом «%(code)s» уже есть (%(level_label)s)")
+            % {"code": code, "level_label": level_label(school)}
+        )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -487,7 +579,9 @@ def grading_scale_update(*, scale: GradingScale, actor: Any = None, **fields: An
     allowed = {"name", "kind", "min_value", "max_value", "conversion", "is_default"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError(f"Эти поля шкалы нельзя менять: {', '.join(sorted(unknown))}")
+        raise ValidationError(
+            _("Эти поля шкалы нельзя менять: %(unknown)s") % {"unknown": ", ".join(sorted(unknown))}
+        )
     old = _scale_snapshot(scale)
     new = old | fields
     if "conversion" in fields:
@@ -530,7 +624,7 @@ def grading_scale_delete(*, scale: GradingScale, actor: Any = None) -> None:
                 scale.delete()
         except ProtectedError as exc:
             raise ValidationError(
-                f"Шкалу «{scale.name}» нельзя удалить: по ней уже выставлены оценки"
+                _("Шкалу «%(name)s» нельзя удалить: по ней уже выставлены оценки") % {"name": scale.name}
             ) from exc
         audit_record(
             actor=actor,
@@ -547,11 +641,17 @@ def grading_scale_delete(*, scale: GradingScale, actor: Any = None) -> None:
 def _check_form(*, code: str, name: str, weight: int) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not _CODE.match(code or ""):
-        errors["code"] = [f"Код формы контроля «{code}»: латинские строчные буквы, цифры и _, до 32 знаков"]
+        errors["code"] = [
+            _("Код формы контроля «%(code)s»: латинские строчные буквы, цифры и _, до 32 знаков")
+            % {"code": code}
+        ]
     if not (name or "").strip():
-        errors["name"] = ["Укажите название формы контроля"]
+        errors["name"] = [_("Укажите название формы контроля")]
     if not isinstance(weight, int) or not 1 <= weight <= 10:
-        errors["weight"] = [f"Вес формы контроля «{name}» должен быть от 1 до 10, указано {weight}"]
+        errors["weight"] = [
+            _("Вес формы контроля «%(name)s» должен быть от 1 до 10, указано %(weight)s")
+            % {"name": name, "weight": weight}
+        ]
     return errors
 
 
@@ -578,7 +678,8 @@ def control_form_create(
     errors = _check_form(code=code, name=name, weight=weight)
     if ControlForm.objects.filter(school=school, code=code).exists():
         errors.setdefault("code", []).append(
-            f"Форма контроля с кодом «{code}» уже есть ({level_label(school)})"
+            _("Форма контроля с кодом «%(code)s» уже есть (%(level_label)s)")
+            % {"code": code, "level_label": level_label(school)}
         )
     if errors:
         raise ValidationError(errors)
@@ -608,7 +709,9 @@ def control_form_update(*, form: ControlForm, actor: Any = None, **fields: Any) 
     allowed = {"name", "short_name", "weight", "is_active"}
     unknown = set(fields) - allowed
     if unknown:
-        raise ValidationError(f"Эти поля формы контроля нельзя менять: {', '.join(sorted(unknown))}")
+        raise ValidationError(
+            _("Эти поля формы контроля нельзя менять: %(unknown)s") % {"unknown": ", ".join(sorted(unknown))}
+        )
     old = _form_snapshot(form)
     new = old | fields
     errors = _check_form(code=form.code, name=new["name"], weight=new["weight"])
@@ -639,7 +742,8 @@ def control_form_delete(*, form: ControlForm, actor: Any = None) -> None:
                 form.delete()
         except ProtectedError as exc:
             raise ValidationError(
-                f"Форму контроля «{form.name}» нельзя удалить: по ней уже есть оценки; сделайте её неактивной"
+                _("Форму контроля «%(name)s» нельзя удалить: по ней уже есть оценки; сделайте её неактивной")
+                % {"name": form.name}
             ) from exc
         audit_record(
             actor=actor,
@@ -663,27 +767,43 @@ def _check_bells(*, name: str, shift: int, bells: Sequence[BellInput]) -> dict[s
         errors.setdefault(key, []).append(message)
 
     if not (name or "").strip():
-        add("name", "Укажите название расписания звонков")
+        add("name", _("Укажите название расписания звонков"))
     if not isinstance(shift, int) or not 1 <= shift <= 3:
-        add("shift", f"Смена должна быть 1, 2 или 3, указано {shift}")
+        add("shift", _("Смена должна быть 1, 2 или 3, указано %(shift)s") % {"shift": shift})
     if not bells:
-        add("bells", "В расписании звонков нет ни одного урока")
+        add("bells", _("В расписании звонков нет ни одного урока"))
     numbers = [b[0] for b in bells]
     duplicates = sorted({n for n in numbers if numbers.count(n) > 1})
     if duplicates:
-        add("bells", f"Номер урока повторяется: {', '.join(map(str, duplicates))}")
+        add(
+            "bells",
+            _("Номер урока повторяется: %(duplicates)s") % {"duplicates": ", ".join(map(str, duplicates))},
+        )
     for number, starts, ends in bells:
         if not 0 <= number <= 12:
-            add("bells", f"Номер урока {number} вне 0…12")
+            add("bells", _("Номер урока %(number)s вне 0…12") % {"number": number})
         if ends <= starts:
-            add("bells", f"Урок {number}: конец {ends:%H:%M} не позже начала {starts:%H:%M}")
+            add(
+                "bells",
+                _("Урок %(number)s: конец %(ends)s не позже начала %(starts)s")
+                % {"number": number, "ends": format(ends, "%H:%M"), "starts": format(starts, "%H:%M")},
+            )
     ordered = sorted(bells)
     for (n1, s1, e1), (n2, s2, e2) in itertools.pairwise(ordered):
         if s2 < e1:
             add(
                 "bells",
-                f"Урок {n2} ({s2:%H:%M}–{e2:%H:%M}) пересекается с уроком {n1} ({s1:%H:%M}–{e1:%H:%M}) "
-                "или начинается раньше него",
+                _(
+                    "Урок %(n2)s (%(s2)s–%(e2)s) пересекается с уроком %(n1)s (%(s1)s–%(e1)s) или начинается раньше него"
+                )
+                % {
+                    "n2": n2,
+                    "s2": format(s2, "%H:%M"),
+                    "e2": format(e2, "%H:%M"),
+                    "n1": n1,
+                    "s1": format(s1, "%H:%M"),
+                    "e1": format(e1, "%H:%M"),
+                },
             )
     return errors
 
@@ -717,7 +837,12 @@ def _describe_entries(entries: list) -> str:
     from regions.timetable.conflicts import WEEKDAYS
 
     return "; ".join(
-        f"{(e.school_class or e.group).name}, {WEEKDAYS[e.weekday].lower()}, {e.lesson_number} урок"
+        _("%(name)s, %(weekday)s, %(lesson_number)s урок")
+        % {
+            "name": (e.school_class or e.group).name,
+            "weekday": WEEKDAYS[e.weekday].lower(),
+            "lesson_number": e.lesson_number,
+        }
         for e in entries
     )
 
@@ -738,8 +863,10 @@ def _repoint_schedule(*, school_id: int, shift: int, to: BellSchedule, exclude_i
         raise ValidationError(
             {
                 "bells": [
-                    f"В расписании звонков «{to.name}» нет уроков, которые уже стоят в расписании: "
-                    + _describe_entries(outside)
+                    _(
+                        "В расписании звонков «%(name)s» нет уроков, которые уже стоят в расписании: %(entries)s"
+                    )
+                    % {"name": to.name, "entries": _describe_entries(outside)}
                 ]
             }
         )
@@ -754,7 +881,10 @@ def bell_schedule_create(
     name = (name or "").strip()
     errors = _check_bells(name=name, shift=shift, bells=bells)
     if BellSchedule.objects.filter(school=school, name=name).exists():
-        errors.setdefault("name", []).append(f"Расписание звонков «{name}» уже есть ({level_label(school)})")
+        errors.setdefault("name", []).append(
+            _("Расписание звонков «%(name)s» уже есть (%(level_label)s)")
+            % {"name": name, "level_label": level_label(school)}
+        )
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
@@ -787,15 +917,14 @@ def bell_schedule_update(
     name = (name or "").strip()
     errors = _check_bells(name=name, shift=schedule.shift, bells=bells)
     if BellSchedule.objects.filter(school=schedule.school, name=name).exclude(pk=schedule.pk).exists():
-        errors.setdefault("name", []).append(f"Расписание звонков «{name}» уже есть")
+        errors.setdefault("name", []).append(_("Расписание звонков «%(name)s» уже есть") % {"name": name})
     removed = set(schedule.bells.values_list("lesson_number", flat=True)) - {b[0] for b in bells}
     if removed:
         used = _entries_using([schedule.pk], removed)
         if used:
             errors.setdefault("bells", []).append(
-                f"Уроки {', '.join(map(str, sorted(removed)))} нельзя убрать: они стоят в расписании ("
-                + _describe_entries(used)
-                + ")"
+                _("Уроки %(removed)s нельзя убрать: они стоят в расписании (%(entries)s)")
+                % {"removed": ", ".join(map(str, sorted(removed))), "entries": _describe_entries(used)}
             )
     if errors:
         raise ValidationError(errors)
@@ -841,8 +970,8 @@ def bell_schedule_delete(*, schedule: BellSchedule, actor: Any = None) -> None:
         used = _entries_using([schedule.pk])
         if used:
             raise ValidationError(
-                f"Расписание звонков «{schedule.name}» используется в расписании уроков: "
-                + _describe_entries(used)
+                _("Расписание звонков «%(name)s» используется в расписании уроков: %(entries)s")
+                % {"name": schedule.name, "entries": _describe_entries(used)}
             )
         schedule.delete()
         audit_record(

@@ -13,6 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.federal_subjects import federal_subjects
 from regions.academics import services
@@ -63,12 +64,13 @@ def _parse_conversion(text: str) -> list[list[int]]:
         part = part.strip()
         if not part:
             continue
-        threshold, _, five = part.partition(":")
+        threshold, _sep, five = part.partition(":")
         try:
             rows.append([int(threshold), int(five)])
         except ValueError as exc:
             raise ValidationError(
-                f"Перевод в пятибалльную: «{part}» — ожидается «порог:оценка», например 85:5"
+                _("Перевод в пятибалльную: «%(part)s» — ожидается «порог:оценка», например 85:5")
+                % {"part": part}
             ) from exc
     return rows
 
@@ -79,14 +81,14 @@ def region_settings_page(request: HttpRequest) -> HttpResponse:
     viewer = page_viewer(request)
     if request.method == "POST":
         if not viewer.is_regional_admin:
-            raise PermissionDenied("Настройки региона меняет только региональный администратор (РЦК)")
+            raise PermissionDenied(_("Настройки региона меняет только региональный администратор (РЦК)"))
         try:
             region_set_timezone(
                 region=request.tenant,  # type: ignore[attr-defined]
                 timezone_name=request.POST.get("timezone", ""),
                 actor=request.user,
             )
-            messages.success(request, "Часовой пояс региона сохранён")
+            messages.success(request, _("Часовой пояс региона сохранён"))
         except RegionError as exc:
             messages.error(request, str(exc))
         return redirect("region-settings")
@@ -115,11 +117,17 @@ def school_settings_page(request: HttpRequest, school_id: int) -> HttpResponse:
         try:
             if action == "override":
                 plan = school_settings_override(school=school, kinds=kinds, actor=request.user)
-                messages.success(request, f"Своя копия настроек создана: изменений {len(plan.changes)}")
+                messages.success(
+                    request,
+                    _("Своя копия настроек создана: изменений %(changes_count)s")
+                    % {"changes_count": len(plan.changes)},
+                )
             elif action == "revert":
                 plan = school_settings_revert(school=school, kinds=kinds, actor=request.user)
                 messages.success(
-                    request, f"Снова действуют настройки региона: удалено своих записей {len(plan.changes)}"
+                    request,
+                    _("Снова действуют настройки региона: удалено своих записей %(changes_count)s")
+                    % {"changes_count": len(plan.changes)},
                 )
         except ValidationError as exc:
             show_errors(request, exc)
@@ -161,10 +169,10 @@ def _year_from_post(post: Any, count: int) -> tuple[YearDraft, list[str]]:
     for i in range(count):
         name = (post.get(f"p-{i}-name") or "").strip()
         starts, ends = (
-            date(f"p-{i}-starts_on", f"Период {i + 1}, начало"),
-            date(f"p-{i}-ends_on", f"Период {i + 1}, окончание"),
+            date(f"p-{i}-starts_on", _("Период %(i)s, начало") % {"i": i + 1}),
+            date(f"p-{i}-ends_on", _("Период %(i)s, окончание") % {"i": i + 1}),
         )
-        closes = date(f"p-{i}-closes_on", f"Период {i + 1}, закрытие")
+        closes = date(f"p-{i}-closes_on", _("Период %(i)s, закрытие") % {"i": i + 1})
         periods.append(PeriodDraft(i + 1, name, starts, ends, closes))
     holidays = []
     for i in range(int(post.get("holiday_rows") or 0) if (post.get("holiday_rows") or "").isdigit() else 0):
@@ -172,21 +180,23 @@ def _year_from_post(post: Any, count: int) -> tuple[YearDraft, list[str]]:
         raw_start, raw_end = post.get(f"h-{i}-starts_on"), post.get(f"h-{i}-ends_on")
         if not name and not raw_start and not raw_end:
             continue
-        start = date(f"h-{i}-starts_on", f"«{name}», начало")
-        end = date(f"h-{i}-ends_on", f"«{name}», окончание") if raw_end else start
+        start = date(f"h-{i}-starts_on", _("«%(name)s», начало") % {"name": name})
+        end = date(f"h-{i}-ends_on", _("«%(name)s», окончание") % {"name": name}) if raw_end else start
         parallels = []
         for part in (post.get(f"h-{i}-parallels") or "").replace(";", ",").split(","):
             if part.strip():
                 try:
                     parallels.append(int(part))
                 except ValueError:
-                    problems.append(f"«{name}»: параллели перечисляются числами через запятую")
+                    problems.append(
+                        _("«%(name)s»: параллели перечисляются числами через запятую") % {"name": name}
+                    )
         kind = post.get(f"h-{i}-kind") or HolidayKind.VACATION
         holidays.append(HolidayDraft(name, kind, start, end, parallels))
     draft = YearDraft(
         name=(post.get("name") or "").strip(),
-        starts_on=date("starts_on", "Начало учебного года"),
-        ends_on=date("ends_on", "Окончание учебного года"),
+        starts_on=date("starts_on", _("Начало учебного года")),
+        ends_on=date("ends_on", _("Окончание учебного года")),
         period_kind=post.get("period_kind") or PeriodKind.QUARTER,
         periods=periods,
         holidays=holidays,
@@ -200,12 +210,12 @@ def _year_page(request: HttpRequest, school: School | None, year: AcademicYear |
     if request.method == "POST" and request.POST.get("action") == "delete" and year is not None:
         try:
             services.academic_year_delete(year=year, actor=request.user)
-            messages.success(request, f"Учебный год {year.name} удалён")
+            messages.success(request, _("Учебный год %(name)s удалён") % {"name": year.name})
             return redirect(_level_url(school))
         except ValidationError as exc:
             errors = show_errors(request, exc)
     if request.method == "POST" and request.POST.get("action") != "delete":
-        count = parse_int(request.POST.get("period_rows"), "Число периодов", low=0, high=12, default=0)
+        count = parse_int(request.POST.get("period_rows"), _("Число периодов"), low=0, high=12, default=0)
         draft, problems = _year_from_post(request.POST, count)
         if problems:
             errors = problems
@@ -222,7 +232,7 @@ def _year_page(request: HttpRequest, school: School | None, year: AcademicYear |
                         holidays=draft.holidays,
                         actor=request.user,
                     )
-                    messages.success(request, f"Учебный год {year.name} создан")
+                    messages.success(request, _("Учебный год %(name)s создан") % {"name": year.name})
                 else:
                     services.academic_year_update(
                         year=year,
@@ -233,7 +243,7 @@ def _year_page(request: HttpRequest, school: School | None, year: AcademicYear |
                         holidays=draft.holidays,
                         actor=request.user,
                     )
-                    messages.success(request, f"Учебный год {year.name} сохранён")
+                    messages.success(request, _("Учебный год %(name)s сохранён") % {"name": year.name})
                 return redirect(_level_url(school))
             except ValidationError as exc:
                 errors = list(exc.messages)
@@ -256,7 +266,7 @@ def _year_page(request: HttpRequest, school: School | None, year: AcademicYear |
         else:
             start = parse_int(
                 request.GET.get("start_year"),
-                "Год начала",
+                _("Год начала"),
                 low=2000,
                 high=2100,
                 default=timezone.localdate().year,
@@ -265,7 +275,7 @@ def _year_page(request: HttpRequest, school: School | None, year: AcademicYear |
             if kind not in PeriodKind.values:
                 kind = PeriodKind.QUARTER
             draft = propose_year(start, kind)
-    holidays = list(draft.holidays) + [HolidayDraft("", HolidayKind.PUBLIC, None, None) for _ in range(3)]  # type: ignore[arg-type]
+    holidays = list(draft.holidays) + [HolidayDraft("", HolidayKind.PUBLIC, None, None) for _i in range(3)]  # type: ignore[arg-type]
     return render(
         request,
         "academics/year_edit.html",
@@ -292,7 +302,7 @@ def year_new(request: HttpRequest, school_id: int | None = None) -> HttpResponse
 def year_edit(request: HttpRequest, year_id: int) -> HttpResponse:
     year = year_queryset().filter(pk=year_id).first()
     if year is None:
-        raise Http404("Учебный год не найден")
+        raise Http404(_("Учебный год не найден"))
     return _year_page(request, year.school, year)
 
 
@@ -310,20 +320,20 @@ def scale_save(request: HttpRequest, scale_id: int | None = None) -> HttpRespons
         raise Http404
     scale = GradingScale.objects.filter(pk=scale_id).select_related("school").first() if scale_id else None
     if scale_id and scale is None:
-        raise Http404("Шкала не найдена")
+        raise Http404(_("Шкала не найдена"))
     school = scale.school if scale else _level_from_post(request)
     require_level(request, school.pk if school else None)
     post = request.POST
     try:
         if scale is not None and post.get("action") == "delete":
             services.grading_scale_delete(scale=scale, actor=request.user)
-            messages.success(request, f"Шкала «{scale.name}» удалена")
+            messages.success(request, _("Шкала «%(name)s» удалена") % {"name": scale.name})
         else:
             fields: dict[str, Any] = {
                 "name": post.get("name", ""),
                 "kind": post.get("kind") or (scale.kind if scale else ""),
-                "min_value": parse_int(post.get("min_value"), "Минимум", high=1000),
-                "max_value": parse_int(post.get("max_value"), "Максимум", high=1000),
+                "min_value": parse_int(post.get("min_value"), _("Минимум"), high=1000),
+                "max_value": parse_int(post.get("max_value"), _("Максимум"), high=1000),
                 "conversion": _parse_conversion(post.get("conversion", "")),
                 "is_default": post.get("is_default") == "on",
             }
@@ -331,10 +341,10 @@ def scale_save(request: HttpRequest, scale_id: int | None = None) -> HttpRespons
                 services.grading_scale_create(
                     school=school, code=post.get("code", "").strip(), actor=request.user, **fields
                 )
-                messages.success(request, "Шкала добавлена")
+                messages.success(request, _("Шкала добавлена"))
             else:
                 services.grading_scale_update(scale=scale, actor=request.user, **fields)
-                messages.success(request, f"Шкала «{scale.name}» сохранена")
+                messages.success(request, _("Шкала «%(name)s» сохранена") % {"name": scale.name})
     except ValidationError as exc:
         show_errors(request, exc)
     return redirect(_level_url(school) + "#scales")
@@ -346,29 +356,29 @@ def form_save(request: HttpRequest, form_id: int | None = None) -> HttpResponse:
         raise Http404
     form = ControlForm.objects.filter(pk=form_id).select_related("school").first() if form_id else None
     if form_id and form is None:
-        raise Http404("Форма контроля не найдена")
+        raise Http404(_("Форма контроля не найдена"))
     school = form.school if form else _level_from_post(request)
     require_level(request, school.pk if school else None)
     post = request.POST
     try:
         if form is not None and post.get("action") == "delete":
             services.control_form_delete(form=form, actor=request.user)
-            messages.success(request, f"Форма контроля «{form.name}» удалена")
+            messages.success(request, _("Форма контроля «%(name)s» удалена") % {"name": form.name})
         else:
             fields: dict[str, Any] = {
                 "name": post.get("name", ""),
                 "short_name": post.get("short_name", ""),
-                "weight": parse_int(post.get("weight"), "Вес", high=1000),
+                "weight": parse_int(post.get("weight"), _("Вес"), high=1000),
                 "is_active": post.get("is_active") == "on" if form else True,
             }
             if form is None:
                 services.control_form_create(
                     school=school, code=post.get("code", "").strip(), actor=request.user, **fields
                 )
-                messages.success(request, "Форма контроля добавлена")
+                messages.success(request, _("Форма контроля добавлена"))
             else:
                 services.control_form_update(form=form, actor=request.user, **fields)
-                messages.success(request, f"Форма контроля «{fields['name']}» сохранена")
+                messages.success(request, _("Форма контроля «%(name)s» сохранена") % {"name": fields["name"]})
     except ValidationError as exc:
         show_errors(request, exc)
     return redirect(_level_url(school) + "#forms")
@@ -385,11 +395,13 @@ def _bells_page(request: HttpRequest, school: School | None, schedule: BellSched
         if schedule is not None and request.POST.get("action") == "delete":
             try:
                 services.bell_schedule_delete(schedule=schedule, actor=request.user)
-                messages.success(request, f"Расписание звонков «{schedule.name}» удалено")
+                messages.success(
+                    request, _("Расписание звонков «%(name)s» удалено") % {"name": schedule.name}
+                )
                 return redirect(_level_url(school) + "#bells")
             except ValidationError as exc:
                 errors = show_errors(request, exc)
-        count = parse_int(request.POST.get("rows"), "Строк", high=30, default=0)
+        count = parse_int(request.POST.get("rows"), _("Строк"), high=30, default=0)
         bells, problems = [], []
         for i in range(count):
             number, start, end = (
@@ -401,9 +413,9 @@ def _bells_page(request: HttpRequest, school: School | None, schedule: BellSched
             try:
                 bells.append(
                     (
-                        parse_int(number, f"Строка {i + 1}, урок", high=20),
-                        parse_time(start, f"Урок {number}, начало"),
-                        parse_time(end, f"Урок {number}, конец"),
+                        parse_int(number, _("Строка %(i)s, урок") % {"i": i + 1}, high=20),
+                        parse_time(start, _("Урок %(number)s, начало") % {"number": number}),
+                        parse_time(end, _("Урок %(number)s, конец") % {"number": number}),
                     )
                 )
             except ValidationError as exc:
@@ -417,7 +429,7 @@ def _bells_page(request: HttpRequest, school: School | None, schedule: BellSched
                     schedule = services.bell_schedule_create(
                         school=school,
                         name=name,
-                        shift=parse_int(request.POST.get("shift"), "Смена", high=10, default=1),
+                        shift=parse_int(request.POST.get("shift"), _("Смена"), high=10, default=1),
                         bells=bells,
                         actor=request.user,
                     )
@@ -425,7 +437,9 @@ def _bells_page(request: HttpRequest, school: School | None, schedule: BellSched
                     services.bell_schedule_update(
                         schedule=schedule, name=name, bells=bells, actor=request.user
                     )
-                messages.success(request, f"Расписание звонков «{schedule.name}» сохранено")
+                messages.success(
+                    request, _("Расписание звонков «%(name)s» сохранено") % {"name": schedule.name}
+                )
                 return redirect(_level_url(school) + "#bells")
             except ValidationError as exc:
                 errors = list(exc.messages)
@@ -461,7 +475,7 @@ def bells_new(request: HttpRequest, school_id: int | None = None) -> HttpRespons
 def bells_edit(request: HttpRequest, schedule_id: int) -> HttpResponse:
     schedule = BellSchedule.objects.filter(pk=schedule_id).select_related("school").first()
     if schedule is None:
-        raise Http404("Расписание звонков не найдено")
+        raise Http404(_("Расписание звонков не найдено"))
     return _bells_page(request, schedule.school, schedule)
 
 
@@ -483,10 +497,10 @@ def settings_copy_page(request: HttpRequest) -> HttpResponse:
         try:
             source = by_id.get(int(source_id or 0))
             if source is None:
-                raise ValidationError("Выберите школу-образец")
+                raise ValidationError(_("Выберите школу-образец"))
             targets = [by_id[t] for t in sorted(chosen_targets) if t in by_id]
             if len(targets) != len(chosen_targets):
-                raise PermissionDenied("Есть школы, к которым у вас нет доступа")
+                raise PermissionDenied(_("Есть школы, к которым у вас нет доступа"))
             if request.POST.get("action") == "apply":
                 with transaction.atomic():
                     applied = school_settings_copy(
@@ -494,7 +508,8 @@ def settings_copy_page(request: HttpRequest) -> HttpResponse:
                     )
                 messages.success(
                     request,
-                    f"Настройки скопированы в школ: {len(applied)}; изменений: {sum(len(p.changes) for p in applied)}",
+                    _("Настройки скопированы в школ: %(applied_count)s; изменений: %(sum)s")
+                    % {"applied_count": len(applied), "sum": sum(len(p.changes) for p in applied)},
                 )
                 return redirect("settings-copy")
             plans = [

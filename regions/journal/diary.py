@@ -18,6 +18,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import gettext as _
 
 from core.roles import Role
 from regions.academics.models import StudyPeriod
@@ -105,12 +106,12 @@ def pick_child(*, viewer: Viewer, children: list[Child], student_id: int | None)
             return own
         if children:
             return children[0]
-        raise JournalNotFound("Нет дневников, которые вам доступны")
+        raise JournalNotFound(_("Нет дневников, которые вам доступны"))
     if not can_view_student_diary(viewer, student_id):
-        raise JournalNotFound("Дневник не найден")
+        raise JournalNotFound(_("Дневник не найден"))
     child = next((c for c in children if c.id == student_id), None)
     if child is None:
-        raise JournalNotFound("Дневник не найден")
+        raise JournalNotFound(_("Дневник не найден"))
     return child
 
 
@@ -133,7 +134,7 @@ class DiaryAttendance:
 
     @property
     def short(self) -> str:
-        return ATTENDANCE_SHORT.get(AttendanceKind(self.kind), self.kind)
+        return str(ATTENDANCE_SHORT.get(AttendanceKind(self.kind), self.kind))
 
     @property
     def label(self) -> str:
@@ -369,7 +370,7 @@ def diary_marks(
     all_periods = school_periods(school_id) if school_id is not None else []
     period = pick_period(all_periods, today, period_id)
     if period_id is not None and period is None:
-        raise JournalNotFound("Период не найден", field="period")
+        raise JournalNotFound(_("Период не найден"), field="period")
     if period is None:
         return DiaryMarks(child, children, None, [], [], [])
     periods = year_periods(all_periods, period.academic_year_id)

@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 #: the lowest average that rounds to each mark (round half up)
 THRESHOLDS: dict[int, Fraction] = {5: Fraction(9, 2), 4: Fraction(7, 2), 3: Fraction(5, 2)}
 TOP = Fraction(5)
@@ -82,7 +85,7 @@ def fives_needed(current: Totals, *, weight: int, target: int) -> int:
     """The least number of fives of ``weight`` after which the average rounds to ``target``
     (≥ its threshold). 0 when it already does; at least 1 when there is no average yet."""
     if weight < 1:
-        raise ValueError("Вес должен быть не меньше 1")
+        raise ValueError(_("Вес должен быть не меньше 1"))
     threshold = THRESHOLDS[target]
     average = current.average
     if average is not None and average >= threshold:
@@ -119,17 +122,21 @@ def hint_lines(hints: Sequence[Hint]) -> list[str]:
     lines = []
     for target in (4, 5):
         options = [
-            f"{h.count} {plural_ru(h.count, 'пятёрка', 'пятёрки', 'пятёрок')} с весом {h.weight}"
+            ngettext("%(count)s пятёрка с весом %(weight)s", "%(count)s пятёрок с весом %(weight)s", h.count)
+            % {"count": h.count, "weight": h.weight}
             for h in hints
             if h.target == target
         ]
         if options:
-            lines.append(f"До {target}: " + " или ".join(options))
+            lines.append(
+                _("До %(target)s: %(options)s") % {"target": target, "options": _(" или ").join(options)}
+            )
     return lines
 
 
 def plural_ru(n: int, one: str, few: str, many: str) -> str:
-    """«1 пятёрка», «2 пятёрки», «5 пятёрок»."""
+    """«1 пятёрка», «2 пятёрки», «5 пятёрок» (the rule of ``locale/ru``'s Plural-Forms, which
+    gives ``ngettext`` its three Russian forms)."""
     if n % 10 == 1 and n % 100 != 11:
         return one
     if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 NOT_DELETED = models.Q(is_deleted=False)
 
@@ -30,13 +32,13 @@ class Mark(models.Model):
     student = models.ForeignKey(
         "people.Person", on_delete=models.PROTECT, related_name="marks", db_index=False
     )
-    value = models.CharField("Оценка", max_length=8)
+    value = models.CharField(gettext_lazy("Оценка"), max_length=8)
     value_five = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
     control_form = models.ForeignKey(
         "academics.ControlForm", on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    weight = models.PositiveSmallIntegerField("Вес")
-    comment = models.CharField("Комментарий", max_length=500, blank=True)
+    weight = models.PositiveSmallIntegerField(gettext_lazy("Вес"))
+    comment = models.CharField(gettext_lazy("Комментарий"), max_length=500, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
@@ -62,20 +64,24 @@ class Mark(models.Model):
             models.Index(fields=["lesson", "student"], name="mark_lesson_student"),
             models.Index(fields=["student", "lesson"], name="mark_student_lesson"),
         ]
-        verbose_name = "оценка"
-        verbose_name_plural = "оценки"
+        verbose_name = gettext_lazy("оценка")
+        verbose_name_plural = gettext_lazy("оценки")
 
     def __str__(self) -> str:
-        return f"{self.value} (вес {self.weight})"
+        return _("%(value)s (вес %(weight)s)") % {"value": self.value, "weight": self.weight}
 
 
 class AttendanceKind(models.TextChoices):
-    ABSENT = "absent", "отсутствовал"
-    LATE = "late", "опоздал"
-    ILL = "ill", "болел"
+    ABSENT = "absent", gettext_lazy("отсутствовал")
+    LATE = "late", gettext_lazy("опоздал")
+    ILL = "ill", gettext_lazy("болел")
 
 
-ATTENDANCE_SHORT = {AttendanceKind.ABSENT: "н", AttendanceKind.LATE: "оп", AttendanceKind.ILL: "б"}
+ATTENDANCE_SHORT = {
+    AttendanceKind.ABSENT: pgettext_lazy("attendance mark, short", "н"),
+    AttendanceKind.LATE: pgettext_lazy("attendance mark, short", "оп"),
+    AttendanceKind.ILL: pgettext_lazy("attendance mark, short", "б"),
+}
 
 
 class Attendance(models.Model):
@@ -86,8 +92,8 @@ class Attendance(models.Model):
     student = models.ForeignKey(
         "people.Person", on_delete=models.PROTECT, related_name="attendance", db_index=False
     )
-    kind = models.CharField("Отметка", max_length=8, choices=AttendanceKind.choices)
-    reason = models.CharField("Причина", max_length=300, blank=True)
+    kind = models.CharField(gettext_lazy("Отметка"), max_length=8, choices=AttendanceKind.choices)
+    reason = models.CharField(gettext_lazy("Причина"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
@@ -109,15 +115,15 @@ class Attendance(models.Model):
         indexes = [
             models.Index(fields=["student", "lesson"], name="attendance_student"),
         ]
-        verbose_name = "посещаемость"
-        verbose_name_plural = "посещаемость"
+        verbose_name = gettext_lazy("посещаемость")
+        verbose_name_plural = gettext_lazy("посещаемость")
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} ({self.lesson_id}, {self.student_id})"
 
     @property
     def short(self) -> str:
-        return ATTENDANCE_SHORT.get(AttendanceKind(self.kind), self.kind)
+        return str(ATTENDANCE_SHORT.get(AttendanceKind(self.kind), self.kind))
 
 
 class LessonContent(models.Model):
@@ -126,15 +132,15 @@ class LessonContent(models.Model):
     lesson = models.OneToOneField(
         "timetable.Lesson", on_delete=models.PROTECT, primary_key=True, related_name="content"
     )
-    topic = models.CharField("Тема урока", max_length=500, blank=True)
+    topic = models.CharField(gettext_lazy("Тема урока"), max_length=500, blank=True)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "тема урока"
-        verbose_name_plural = "темы уроков"
+        verbose_name = gettext_lazy("тема урока")
+        verbose_name_plural = gettext_lazy("темы уроков")
 
     def __str__(self) -> str:
         return self.topic
@@ -153,8 +159,8 @@ class Homework(models.Model):
         on_delete=models.PROTECT,
         related_name="homework_due",
     )
-    due_date = models.DateField("Срок", null=True, blank=True)
-    text = models.TextField("Задание")
+    due_date = models.DateField(gettext_lazy("Срок"), null=True, blank=True)
+    text = models.TextField(gettext_lazy("Задание"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
@@ -176,8 +182,8 @@ class Homework(models.Model):
                 fields=["due_date"], condition=models.Q(due_lesson__isnull=True), name="homework_due_date"
             ),
         ]
-        verbose_name = "домашнее задание"
-        verbose_name_plural = "домашние задания"
+        verbose_name = gettext_lazy("домашнее задание")
+        verbose_name_plural = gettext_lazy("домашние задания")
 
     def __str__(self) -> str:
         return self.text[:60]
@@ -188,7 +194,7 @@ class HomeworkVariant(models.Model):
 
     homework = models.ForeignKey(Homework, on_delete=models.CASCADE, related_name="variants")
     student = models.ForeignKey("people.Person", on_delete=models.PROTECT, related_name="+")
-    text = models.TextField("Задание (вариант ученика)")
+    text = models.TextField(gettext_lazy("Задание (вариант ученика)"))
 
     class Meta:
         ordering = ["homework_id", "id"]
@@ -267,9 +273,9 @@ class FinalMark(models.Model):
         "academics.StudyPeriod", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     proposed_average = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
-    proposed_value = models.CharField("Предложено", max_length=8, blank=True)
-    value = models.CharField("Итоговая оценка", max_length=8)
-    is_override = models.BooleanField("Изменена учителем", default=False)
+    proposed_value = models.CharField(gettext_lazy("Предложено"), max_length=8, blank=True)
+    value = models.CharField(gettext_lazy("Итоговая оценка"), max_length=8)
+    is_override = models.BooleanField(gettext_lazy("Изменена учителем"), default=False)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
@@ -295,17 +301,17 @@ class FinalMark(models.Model):
                 name="final_mark_class_xor_group",
             ),
         ]
-        verbose_name = "итоговая оценка"
-        verbose_name_plural = "итоговые оценки"
+        verbose_name = gettext_lazy("итоговая оценка")
+        verbose_name_plural = gettext_lazy("итоговые оценки")
 
     def __str__(self) -> str:
         return self.value
 
 
 class NotificationKind(models.TextChoices):
-    MARK_NEW = "mark_new", "новая оценка"
-    MARK_CHANGED = "mark_changed", "оценка изменена"
-    ABSENCE = "absence", "пропуск урока"
+    MARK_NEW = "mark_new", gettext_lazy("новая оценка")
+    MARK_CHANGED = "mark_changed", gettext_lazy("оценка изменена")
+    ABSENCE = "absence", gettext_lazy("пропуск урока")
 
 
 class Notification(models.Model):
@@ -340,8 +346,8 @@ class Notification(models.Model):
                 name="notification_unread",
             ),
         ]
-        verbose_name = "уведомление"
-        verbose_name_plural = "уведомления"
+        verbose_name = gettext_lazy("уведомление")
+        verbose_name_plural = gettext_lazy("уведомления")
 
     def __str__(self) -> str:
         return self.text
@@ -353,15 +359,15 @@ class NotificationPreference(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="+"
     )
-    marks_in_app = models.BooleanField("Оценки — в приложении", default=True)
-    marks_email = models.BooleanField("Оценки — по почте", default=True)
-    absences_in_app = models.BooleanField("Пропуски — в приложении", default=True)
-    absences_email = models.BooleanField("Пропуски — по почте", default=True)
+    marks_in_app = models.BooleanField(gettext_lazy("Оценки — в приложении"), default=True)
+    marks_email = models.BooleanField(gettext_lazy("Оценки — по почте"), default=True)
+    absences_in_app = models.BooleanField(gettext_lazy("Пропуски — в приложении"), default=True)
+    absences_email = models.BooleanField(gettext_lazy("Пропуски — по почте"), default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "настройки уведомлений"
-        verbose_name_plural = "настройки уведомлений"
+        verbose_name = gettext_lazy("настройки уведомлений")
+        verbose_name_plural = gettext_lazy("настройки уведомлений")
 
     def __str__(self) -> str:
         return str(self.user_id)

@@ -15,14 +15,17 @@ from html import escape
 from django.utils.formats import number_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from regions.journal.diary import DiaryHomework, DiaryLesson
 from regions.journal.grading import hint_lines
 from regions.journal.selectors import JournalPage
 
 
-def _mark(mark_id: int, value: str, weight: int, form: str, comment: str, form_id: int) -> str:
-    title = f"{form}, вес {weight}" + (f": {comment}" if comment else "")
+def _mark(
+    mark_id: int, value: str, weight: int, form: str, comment: str, form_id: int, weight_word: str
+) -> str:
+    title = f"{form}, {weight_word} {weight}" + (f": {comment}" if comment else "")
     weight_sub = f"<sub>{weight}</sub>" if weight != 1 else ""
     return (
         f'<button type="button" class="mark w{weight}" data-mark="{mark_id}" data-value="{escape(value)}" '
@@ -44,6 +47,7 @@ def journal_header(page: JournalPage) -> SafeString:
     topic, homework."""
     out = []
     substitution, homework = _("замена"), _("ДЗ")
+    substitution_short = pgettext("substitution, short", "з")
     for col in page.columns:
         classes = (
             "lesson"
@@ -51,7 +55,9 @@ def journal_header(page: JournalPage) -> SafeString:
             + (" today" if col.date == page.today else "")
         )
         sub = (
-            f'<sup title="{substitution}: {escape(col.substitute_name)}">з</sup>' if col.substitute_id else ""
+            f'<sup title="{substitution}: {escape(col.substitute_name)}">{substitution_short}</sup>'
+            if col.substitute_id
+            else ""
         )
         topic = escape(col.topic)
         short = escape(col.topic if len(col.topic) <= 18 else col.topic[:17] + "…")
@@ -69,6 +75,7 @@ def journal_rows(page: JournalPage) -> SafeString:
     """``<tr>`` of every student: name, a cell per lesson, the average and the final."""
     out: list[str] = []
     finals = page.finals_writable
+    weight_word = _("вес")
     cell_open = [f'<td class="cell" data-lesson="{col.id}">' for col in page.columns]
     for row in page.rows:
         student = row.student
@@ -76,7 +83,7 @@ def journal_rows(page: JournalPage) -> SafeString:
         out.append(f'<tr data-student="{student.id}"><th scope="row" class="student">{name}</th>')
         for c, (marks, attendance, writable) in enumerate(row.cells):
             parts = [_attendance(attendance)] if attendance else []
-            parts.extend(_mark(*m) for m in marks)
+            parts.extend(_mark(*m, weight_word) for m in marks)
             if writable:
                 parts.append('<input class="entry">')  # labelled by the script from the headers
                 out.append(f"{cell_open[c]}{''.join(parts)}</td>")

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from core.models import AuditEvent
 from core.roles import Role
@@ -112,7 +113,7 @@ def journal_links(*, viewer: Viewer, school_id: int | None = None) -> list[Journ
                 key,
                 JournalLink(
                     kind, target.pk, target.name, lesson.subject_id, lesson.subject.name,  # type: ignore[union-attr]
-                    lesson.school.short_name, note="замена",
+                    lesson.school.short_name, note=_("замена"),
                 ),
             )  # fmt: skip
     return list(links.values())
@@ -194,14 +195,14 @@ def _target(kind: str, target_id: int) -> tuple[School, SchoolClass | None, Stud
     if kind == "class":
         school_class = SchoolClass.objects.select_related("school").filter(pk=target_id).first()
         if school_class is None:
-            raise JournalNotFound("Класс не найден", field="school_class")
+            raise JournalNotFound(_("Класс не найден"), field="school_class")
         return school_class.school, school_class, None
     if kind == "group":
         group = StudyGroup.objects.select_related("school").filter(pk=target_id).first()
         if group is None:
-            raise JournalNotFound("Группа не найдена", field="group")
+            raise JournalNotFound(_("Группа не найдена"), field="group")
         return group.school, None, group
-    raise JournalNotFound("Журнал не найден")
+    raise JournalNotFound(_("Журнал не найден"))
 
 
 def _students(
@@ -293,19 +294,21 @@ def journal_page(
     group_id = group.pk if group else None
     subject = Subject.objects.filter(pk=subject_id).first()
     if subject is None:
-        raise JournalNotFound("Предмет не найден", field="subject")
+        raise JournalNotFound(_("Предмет не найден"), field="subject")
     taught_lessons_only = False
     if not can_view_journal(viewer, school_id=school.pk, class_id=class_id, group_id=group_id):
         # a substitute sees the journal of the class they stood in for, and writes only those lessons
         if not (viewer.has_role(Role.TEACHER) and viewer.person_id is not None):
-            raise JournalNotFound("Журнал не найден")
+            raise JournalNotFound(_("Журнал не найден"))
         taught_lessons_only = True
 
     periods = school_periods(school.pk)
     period = pick_period(periods, today, period_id)
     if period is None:
         raise JournalNotFound(
-            "Период не найден: для школы не настроен учебный год" if not periods else "Период не найден",
+            _("Период не найден: для школы не настроен учебный год")
+            if not periods
+            else _("Период не найден"),
             field="period",
         )
 
@@ -319,7 +322,7 @@ def journal_page(
         )
         student_rows = cursor.fetchall()
     if taught_lessons_only and not any(viewer.person_id in (row[4], row[5]) for row in lesson_rows):
-        raise JournalNotFound("Журнал не найден")
+        raise JournalNotFound(_("Журнал не найден"))
 
     admin = is_school_admin(viewer, school.pk)
     assigned = is_assigned_teacher(viewer, subject_id=subject.pk, class_id=class_id, group_id=group_id)
@@ -327,6 +330,7 @@ def journal_page(
     acting = viewer.person_id if viewer.has_role(Role.TEACHER) else None
     columns = []
     attendance: dict[tuple[int, int], tuple[int, str, str, str]] = {}
+    shorts = {kind: str(short) for kind, short in ATTENDANCE_SHORT.items()}  # translated once a page
     for *fields, entries in lesson_rows:
         column = LessonColumn(*fields)
         writable = (
@@ -338,7 +342,7 @@ def journal_page(
         column.writable = writable and not column.is_cancelled and column.date <= today
         columns.append(column)
         for student_id, att_id, att_kind, reason in entries:
-            short = ATTENDANCE_SHORT.get(AttendanceKind(att_kind), att_kind)
+            short = shorts.get(AttendanceKind(att_kind), att_kind)
             attendance[(column.id, student_id)] = (att_id, att_kind, short, reason)
 
     student_ids = [row[0] for row in student_rows]
@@ -444,14 +448,14 @@ def journal_year_page(
     class_id = school_class.pk if school_class else None
     group_id = group.pk if group else None
     if not can_view_journal(viewer, school_id=school.pk, class_id=class_id, group_id=group_id):
-        raise JournalNotFound("Журнал не найден")
+        raise JournalNotFound(_("Журнал не найден"))
     subject = Subject.objects.filter(pk=subject_id).first()
     if subject is None:
-        raise JournalNotFound("Предмет не найден", field="subject")
+        raise JournalNotFound(_("Предмет не найден"), field="subject")
     all_periods = school_periods(school.pk)
     current = pick_period(all_periods, today)
     if current is None:
-        raise JournalNotFound("Для школы не настроен учебный год", field="period")
+        raise JournalNotFound(_("Для школы не настроен учебный год"), field="period")
     year = current.academic_year
     periods = year_periods(all_periods, year.pk)
     students = _students(school_class, group, year.starts_on, year.ends_on)
@@ -521,7 +525,7 @@ def lesson_for_view(*, viewer: Viewer, lesson_id: int) -> Lesson:
         .first()
     )
     if lesson is None or not can_view_lesson(viewer, lesson):
-        raise JournalNotFound(f"Урок {lesson_id} не найден", field="lesson")
+        raise JournalNotFound(_("Урок %(lesson_id)s не найден") % {"lesson_id": lesson_id}, field="lesson")
     return lesson
 
 
@@ -549,7 +553,7 @@ def homework_file_for(*, viewer: Viewer, file_id: int) -> HomeworkFile:
 
     attachment = HomeworkFile.objects.select_related("homework__lesson", "variant").filter(pk=file_id).first()
     if attachment is None or attachment.homework.is_deleted:
-        raise JournalNotFound("Файл не найден")
+        raise JournalNotFound(_("Файл не найден"))
     lesson = attachment.homework.lesson
     if can_view_lesson(viewer, lesson):
         return attachment
@@ -565,7 +569,7 @@ def homework_file_for(*, viewer: Viewer, file_id: int) -> HomeworkFile:
             person_id__in=student_ids, school_class_id=lesson.school_class_id, role=MembershipRole.STUDENT
         ).exists()
     if not allowed:
-        raise JournalNotFound("Файл не найден")
+        raise JournalNotFound(_("Файл не найден"))
     return attachment
 
 
@@ -585,12 +589,12 @@ def journal_audit(*, viewer: Viewer, school_id: int | None = None) -> QuerySet[A
     schools = set(viewer.admin_school_ids)
     if school_id is not None:
         if not (viewer.is_regional_admin or school_id in schools):
-            raise JournalNotFound("Школа не найдена")
+            raise JournalNotFound(_("Школа не найдена"))
         schools = {school_id}
     elif viewer.is_regional_admin and not schools:
         return AuditEvent.objects.filter(entity__in=JOURNAL_ENTITIES).order_by("-at", "-id")
     if not schools:
-        raise JournalNotFound("Журнал изменений доступен администратору школы")
+        raise JournalNotFound(_("Журнал изменений доступен администратору школы"))
     return AuditEvent.objects.filter(
         entity__in=JOURNAL_ENTITIES, changes__context__school__in=sorted(schools)
     ).order_by("-at", "-id")

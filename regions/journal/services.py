@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.text import get_valid_filename
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from core.db import db
@@ -73,11 +74,12 @@ def _today() -> datetime.date:
 def _lesson_for_write(viewer: Viewer, lesson_id: int) -> Lesson:
     lesson = Lesson.objects.select_related("school_class", "group", "subject").filter(pk=lesson_id).first()
     if lesson is None or not can_view_lesson(viewer, lesson):
-        raise JournalNotFound(f"Урок {lesson_id} не найден", field="lesson")
+        raise JournalNotFound(_("Урок %(lesson_id)s не найден") % {"lesson_id": lesson_id}, field="lesson")
     if not can_write_lesson(viewer, lesson):
         raise JournalForbidden(
-            "Записи этого урока ведёт учитель, который его проводит (или учитель предмета в этом "
-            "классе), либо администратор школы",
+            _(
+                "Записи этого урока ведёт учитель, который его проводит (или учитель предмета в этом классе), либо администратор школы"
+            ),
             field="lesson",
         )
     return lesson
@@ -86,12 +88,14 @@ def _lesson_for_write(viewer: Viewer, lesson_id: int) -> Lesson:
 def _check_lesson_takes_marks(lesson: Lesson) -> None:
     if lesson.status == LessonStatus.CANCELLED:
         raise JournalError(
-            f"Урок {lesson.date:%d.%m.%Y} отменён: оценки и посещаемость на него не ставятся",
+            _("Урок %(date)s отменён: оценки и посещаемость на него не ставятся")
+            % {"date": format(lesson.date, "%d.%m.%Y")},
             field="lesson",
         )
     if lesson.date > _today():
         raise JournalError(
-            f"Урок {lesson.date:%d.%m.%Y} ещё не прошёл: оценки и посещаемость ставятся в день урока и позже",
+            _("Урок %(date)s ещё не прошёл: оценки и посещаемость ставятся в день урока и позже")
+            % {"date": format(lesson.date, "%d.%m.%Y")},
             field="lesson",
         )
 
@@ -103,8 +107,9 @@ def _target_name(lesson: Lesson) -> str:
 
 
 def _target_label(lesson: Lesson) -> str:
-    kind = "классе" if lesson.school_class_id is not None else "группе"
-    return f"в {kind} «{_target_name(lesson)}»"
+    if lesson.school_class_id is not None:
+        return _("в классе «%(name)s»") % {"name": _target_name(lesson)}
+    return _("в группе «%(name)s»") % {"name": _target_name(lesson)}
 
 
 def student_in_class_on(*, student_id: int, class_id: int, on: datetime.date) -> bool:
@@ -130,7 +135,9 @@ def _check_student_on_lesson(lesson: Lesson, student_id: int) -> None:
         ok = False
     if not ok:
         raise JournalError(
-            f"Ученик не числится {_target_label(lesson)} на {lesson.date:%d.%m.%Y}", field="student"
+            _("Ученик не числится %(where)s на %(date)s")
+            % {"where": _target_label(lesson), "date": format(lesson.date, "%d.%m.%Y")},
+            field="student",
         )
 
 
@@ -163,7 +170,7 @@ def _control_form(school_id: int, control_form_id: int | None) -> ControlForm:
     forms = school_control_forms(school_id=school_id)
     if not forms:
         raise JournalError(
-            "Для школы не настроены формы контроля: обратитесь к администратору", field="control_form"
+            _("Для школы не настроены формы контроля: обратитесь к администратору"), field="control_form"
         )
     if control_form_id is None:
         return forms[0]
@@ -172,7 +179,8 @@ def _control_form(school_id: int, control_form_id: int | None) -> ControlForm:
             return form
     names = ", ".join(f"{f.name} ({f.pk})" for f in forms)
     raise JournalError(
-        f"Форма контроля {control_form_id} не используется в этой школе; доступны: {names}",
+        _("Форма контроля %(control_form_id)s не используется в этой школе; доступны: %(names)s")
+        % {"control_form_id": control_form_id, "names": names},
         field="control_form",
     )
 
@@ -181,7 +189,7 @@ def _value_on_five(school_id: int, value: str) -> Any:
     scale = school_grading_scale(school_id=school_id)
     if scale is None:
         raise JournalError(
-            "Для школы не настроена шкала оценивания: обратитесь к администратору", field="value"
+            _("Для школы не настроена шкала оценивания: обратитесь к администратору"), field="value"
         )
     try:
         return scale.to_five(value)
@@ -243,7 +251,7 @@ def _mark_for_write(viewer: Viewer, mark_id: int) -> tuple[Mark, Lesson]:
         .first()
     )
     if mark is None or not can_view_lesson(viewer, mark.lesson):
-        raise JournalNotFound(f"Оценка {mark_id} не найдена", field="mark")
+        raise JournalNotFound(_("Оценка %(mark_id)s не найдена") % {"mark_id": mark_id}, field="mark")
     return mark, _lesson_for_write(viewer, mark.lesson_id)
 
 
@@ -316,7 +324,9 @@ def _attendance_kind(kind: str) -> str:
     kind = aliases.get(str(kind).strip().lower(), str(kind).strip().lower())
     if kind not in AttendanceKind.values:
         raise JournalError(
-            f"Неизвестная отметка посещаемости «{kind}»: absent (н), late (оп) или ill (б)", field="kind"
+            _("Неизвестная отметка посещаемости «%(kind)s»: absent (н), late (оп) или ill (б)")
+            % {"kind": kind},
+            field="kind",
         )
     return kind
 
@@ -349,7 +359,7 @@ def attendance_set(
             entry.save()
     except IntegrityError as exc:
         raise JournalError(
-            "Посещаемость этого ученика на уроке уже отмечена: обновите страницу", field="student"
+            _("Посещаемость этого ученика на уроке уже отмечена: обновите страницу"), field="student"
         ) from exc
     audit_record(
         actor=actor,
@@ -373,7 +383,10 @@ def attendance_delete(*, actor: User, attendance_id: int) -> Attendance:
         .first()
     )
     if entry is None or not can_view_lesson(viewer, entry.lesson):
-        raise JournalNotFound(f"Отметка посещаемости {attendance_id} не найдена", field="attendance")
+        raise JournalNotFound(
+            _("Отметка посещаемости %(attendance_id)s не найдена") % {"attendance_id": attendance_id},
+            field="attendance",
+        )
     lesson = _lesson_for_write(viewer, entry.lesson_id)
     entry.is_deleted, entry.deleted_at, entry.updated_by = True, timezone.now(), actor
     entry.save(update_fields=["is_deleted", "deleted_at", "updated_by", "updated_at"])
@@ -442,23 +455,28 @@ def _due(
         ).first()
         if due is None:
             raise JournalError(
-                f"Урок {due_lesson_id} не найден среди уроков этого предмета {_target_label(lesson)}",
+                _("Урок %(due_lesson_id)s не найден среди уроков этого предмета %(where)s")
+                % {"due_lesson_id": due_lesson_id, "where": _target_label(lesson)},
                 field="due_lesson",
             )
         if (due.date, due.lesson_number) <= (lesson.date, lesson.lesson_number):
-            raise JournalError("Задание сдаётся на уроке после того, на котором задано", field="due_lesson")
+            raise JournalError(
+                _("Задание сдаётся на уроке после того, на котором задано"), field="due_lesson"
+            )
         return due, None
     if due_date is not None:
         if due_date < lesson.date:
             raise JournalError(
-                f"Срок {due_date:%d.%m.%Y} раньше урока, на котором задано ({lesson.date:%d.%m.%Y})",
+                _("Срок %(due_date)s раньше урока, на котором задано (%(date)s)")
+                % {"due_date": format(due_date, "%d.%m.%Y"), "date": format(lesson.date, "%d.%m.%Y")},
                 field="due_date",
             )
         return None, due_date
     due = next_lesson(lesson)
     if due is None:
         raise JournalError(
-            "После этого урока нет уроков по предмету: укажите срок сдачи (урок или дату)", field="due_date"
+            _("После этого урока нет уроков по предмету: укажите срок сдачи (урок или дату)"),
+            field="due_date",
         )
     return due, None
 
@@ -471,14 +489,16 @@ def _homework_for_write(viewer: Viewer, homework_id: int) -> tuple[Homework, Les
         .first()
     )
     if homework is None or not can_view_lesson(viewer, homework.lesson):
-        raise JournalNotFound(f"Домашнее задание {homework_id} не найдено", field="homework")
+        raise JournalNotFound(
+            _("Домашнее задание %(homework_id)s не найдено") % {"homework_id": homework_id}, field="homework"
+        )
     return homework, _lesson_for_write(viewer, homework.lesson_id)
 
 
 def _homework_text(text: str) -> str:
     text = (text or "").strip()
     if not text:
-        raise JournalError("Текст задания пуст", field="text")
+        raise JournalError(_("Текст задания пуст"), field="text")
     return text
 
 
@@ -604,14 +624,16 @@ def homework_file_add(
     size = upload.size or 0
     if size > HOMEWORK_FILE_MAX_BYTES:
         raise JournalError(
-            f"Файл «{upload.name}» больше {HOMEWORK_FILE_MAX_BYTES // (1024 * 1024)} МБ", field="file"
+            _("Файл «%(name)s» больше %(homework_file_max_bytes)s МБ")
+            % {"name": upload.name, "homework_file_max_bytes": HOMEWORK_FILE_MAX_BYTES // (1024 * 1024)},
+            field="file",
         )
     if size == 0:
-        raise JournalError(f"Файл «{upload.name}» пуст", field="file")
+        raise JournalError(_("Файл «%(name)s» пуст") % {"name": upload.name}, field="file")
     variant = None
     if student_id is not None:
         _check_student_on_lesson(lesson, student_id)
-        variant, _ = HomeworkVariant.objects.get_or_create(
+        variant, _created = HomeworkVariant.objects.get_or_create(
             homework=homework, student_id=student_id, defaults={"text": homework.text}
         )
     name = get_valid_filename(upload.name or "file")[:200] or "file"
@@ -638,8 +660,10 @@ def homework_done_set(*, actor: User, homework_id: int, done: bool) -> HomeworkD
         lesson.school_class_id in viewer.student_class_ids or lesson.group_id in viewer.student_group_ids
     )
     if homework is None or viewer.person_id is None or not mine:
-        raise JournalNotFound(f"Домашнее задание {homework_id} не найдено", field="homework")
-    flag, _ = HomeworkDone.objects.update_or_create(
+        raise JournalNotFound(
+            _("Домашнее задание %(homework_id)s не найдено") % {"homework_id": homework_id}, field="homework"
+        )
+    flag, _created = HomeworkDone.objects.update_or_create(
         homework=homework, student_id=viewer.person_id, defaults={"done": bool(done)}
     )
     return flag
@@ -687,7 +711,7 @@ def final_target(
     academic_year_id: int | None,
 ) -> FinalTarget:
     if (school_class_id is None) == (group_id is None):
-        raise JournalError("Укажите либо класс, либо группу", field="school_class")
+        raise JournalError(_("Укажите либо класс, либо группу"), field="school_class")
     school_class = group = None
     if school_class_id is not None:
         school_class = SchoolClass.objects.filter(pk=school_class_id).first()
@@ -699,21 +723,26 @@ def final_target(
         viewer, school_id=school_id, class_id=school_class_id, group_id=group_id
     ):
         field = "school_class" if school_class_id is not None else "group"
-        raise JournalNotFound("Класс или группа не найдены", field=field)
+        raise JournalNotFound(_("Класс или группа не найдены"), field=field)
     subject = Subject.objects.filter(pk=subject_id).first()
     if subject is None:
-        raise JournalError(f"Предмет {subject_id} не найден", field="subject")
+        raise JournalError(
+            _("Предмет %(subject_id)s не найден") % {"subject_id": subject_id}, field="subject"
+        )
     periods = school_periods(school_id)
     if period_id is not None:
         period = next((p for p in periods if p.pk == period_id), None)
         if period is None:
-            raise JournalError(f"Период {period_id} не относится к учебному году школы", field="period")
+            raise JournalError(
+                _("Период %(period_id)s не относится к учебному году школы") % {"period_id": period_id},
+                field="period",
+            )
         year = period.academic_year
     else:
         years = {p.academic_year_id: p.academic_year for p in periods}
         if academic_year_id is None or academic_year_id not in years:
             raise JournalError(
-                "Для годовой оценки укажите учебный год школы (academic_year)", field="academic_year"
+                _("Для годовой оценки укажите учебный год школы (academic_year)"), field="academic_year"
             )
         period, year = None, years[academic_year_id]
     return FinalTarget(
@@ -736,13 +765,17 @@ def _check_final_write(viewer: Viewer, target: FinalTarget) -> None:
         group_id=target.group.pk if target.group else None,
     ):
         raise JournalForbidden(
-            "Итоговые оценки ставит учитель этого предмета в классе (группе) или администратор школы"
+            _("Итоговые оценки ставит учитель этого предмета в классе (группе) или администратор школы")
         )
     if not admin and _today() > target.closes_on:
-        what = target.period.name if target.period else f"Учебный год {target.academic_year.name}"
+        what = (
+            target.period.name
+            if target.period
+            else _("Учебный год %(name)s") % {"name": target.academic_year.name}
+        )
         raise JournalForbidden(
-            f"{what} закрыт {target.closes_on:%d.%m.%Y}: изменить итоговую оценку может только "
-            "администратор школы",
+            _("%(what)s закрыт %(closes_on)s: изменить итоговую оценку может только администратор школы")
+            % {"what": what, "closes_on": format(target.closes_on, "%d.%m.%Y")},
             field="period",
         )
 
@@ -757,16 +790,18 @@ def _check_student_in_target(target: FinalTarget, student_id: int) -> None:
             .filter(Q(date_to__isnull=True) | Q(date_to__gte=target.starts_on))
             .exists()
         )
-        where = f"в классе «{target.school_class.name}»"
+        where = _("в классе «%(name)s»") % {"name": target.school_class.name}
     elif target.group is not None:
         ok = StudyGroup.members.through.objects.filter(
             studygroup_id=target.group.pk, person_id=student_id
         ).exists()
-        where = f"в группе «{target.group.name}»"
+        where = _("в группе «%(name)s»") % {"name": target.group.name}
     else:  # final_target() always sets one of them
-        raise JournalError("Укажите либо класс, либо группу", field="school_class")
+        raise JournalError(_("Укажите либо класс, либо группу"), field="school_class")
     if not ok:
-        raise JournalError(f"Ученик не числится {where} в этом периоде", field="student")
+        raise JournalError(
+            _("Ученик не числится %(where)s в этом периоде") % {"where": where}, field="student"
+        )
 
 
 def final_proposal(*, student_id: int, subject_id: int, target: FinalTarget) -> Fraction | None:
@@ -825,7 +860,8 @@ def final_mark_set(
     value = _normalise_value(value)
     if value not in grading.FINAL_VALUES:
         raise JournalError(
-            f"Итоговая оценка «{value}» недопустима; возможны: {', '.join(grading.FINAL_VALUES)}",
+            _("Итоговая оценка «%(value)s» недопустима; возможны: %(final_values)s")
+            % {"value": value, "final_values": ", ".join(grading.FINAL_VALUES)},
             field="value",
         )
     average = final_proposal(student_id=student_id, subject_id=subject_id, target=target)
@@ -865,7 +901,7 @@ def final_mark_set(
         with transaction.atomic():
             final.save()
     except IntegrityError as exc:
-        raise JournalError("Итоговая оценка уже выставлена: обновите страницу", field="value") from exc
+        raise JournalError(_("Итоговая оценка уже выставлена: обновите страницу"), field="value") from exc
     audit_record(
         actor=actor,
         action="final_mark_change" if old else "final_mark_create",
@@ -878,7 +914,9 @@ def final_mark_set(
                 "school": target.school_id,
                 "student": student_id,
                 "subject": target.subject.name,
-                "period": target.period.name if target.period else f"год {target.academic_year.name}",
+                "period": target.period.name
+                if target.period
+                else _("год %(name)s") % {"name": target.academic_year.name},
                 "target": (target.school_class or target.group).name,  # type: ignore[union-attr]
             },
         },
@@ -891,7 +929,10 @@ def final_mark_delete(*, actor: User, final_mark_id: int) -> FinalMark:
     viewer = viewer_for(actor)
     final = FinalMark.objects.select_for_update().filter(pk=final_mark_id, is_deleted=False).first()
     if final is None:
-        raise JournalNotFound(f"Итоговая оценка {final_mark_id} не найдена", field="final_mark")
+        raise JournalNotFound(
+            _("Итоговая оценка %(final_mark_id)s не найдена") % {"final_mark_id": final_mark_id},
+            field="final_mark",
+        )
     target = final_target(
         viewer=viewer,
         subject_id=final.subject_id,
@@ -1034,8 +1075,11 @@ def notification_preference_update(*, actor: User, **flags: bool) -> Notificatio
     allowed = {"marks_in_app", "marks_email", "absences_in_app", "absences_email"}
     unknown = set(flags) - allowed
     if unknown:
-        raise JournalError(f"Неизвестные настройки: {', '.join(sorted(unknown))}", field=sorted(unknown)[0])
-    pref, _ = NotificationPreference.objects.get_or_create(user=actor)
+        raise JournalError(
+            _("Неизвестные настройки: %(unknown)s") % {"unknown": ", ".join(sorted(unknown))},
+            field=sorted(unknown)[0],
+        )
+    pref, _created = NotificationPreference.objects.get_or_create(user=actor)
     for name, value in flags.items():
         setattr(pref, name, bool(value))
     pref.full_clean()

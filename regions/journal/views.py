@@ -223,7 +223,7 @@ def homework_file(request: HttpRequest, file_id: int) -> FileResponse:
     try:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
-        raise JournalNotFound("Файл не найден") from exc
+        raise JournalNotFound(_("Файл не найден")) from exc
     return FileResponse(handle, as_attachment=True, filename=attachment.name)
 
 

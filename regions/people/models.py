@@ -5,23 +5,26 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from core.validators import mask_snils
 
 
 class Sex(models.TextChoices):
-    MALE = "M", "мужской"
-    FEMALE = "F", "женский"
+    MALE = "M", gettext_lazy("мужской")
+    FEMALE = "F", gettext_lazy("женский")
 
 
 class Person(models.Model):
-    registry_id = models.CharField("ID в реестре", max_length=64, unique=True, null=True, blank=True)
-    snils = models.CharField("СНИЛС", max_length=11, unique=True, null=True, blank=True)
-    surname = models.CharField("Фамилия", max_length=100)
-    name = models.CharField("Имя", max_length=100)
-    patronymic = models.CharField("Отчество", max_length=100, blank=True)
-    birth_date = models.DateField("Дата рождения", null=True, blank=True)
-    sex = models.CharField("Пол", max_length=1, choices=Sex.choices, blank=True)
+    registry_id = models.CharField(
+        gettext_lazy("ID в реестре"), max_length=64, unique=True, null=True, blank=True
+    )
+    snils = models.CharField(gettext_lazy("СНИЛС"), max_length=11, unique=True, null=True, blank=True)
+    surname = models.CharField(gettext_lazy("Фамилия"), max_length=100)
+    name = models.CharField(gettext_lazy("Имя"), max_length=100)
+    patronymic = models.CharField(gettext_lazy("Отчество"), max_length=100, blank=True)
+    birth_date = models.DateField(gettext_lazy("Дата рождения"), null=True, blank=True)
+    sex = models.CharField(gettext_lazy("Пол"), max_length=1, choices=Sex.choices, blank=True)
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=32, blank=True)
     user = models.OneToOneField(
@@ -41,8 +44,8 @@ class Person(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["surname", "name"])]
-        verbose_name = "человек"
-        verbose_name_plural = "люди"
+        verbose_name = gettext_lazy("человек")
+        verbose_name_plural = gettext_lazy("люди")
 
     def __str__(self) -> str:
         return self.full_name
@@ -57,10 +60,10 @@ class Person(models.Model):
 
 
 class MembershipRole(models.TextChoices):
-    STUDENT = "student", "ученик"
-    TEACHER = "teacher", "учитель"
-    SCHOOL_ADMIN = "school_admin", "администратор школы"
-    STAFF = "staff", "сотрудник"
+    STUDENT = "student", gettext_lazy("ученик")
+    TEACHER = "teacher", gettext_lazy("учитель")
+    SCHOOL_ADMIN = "school_admin", gettext_lazy("администратор школы")
+    STAFF = "staff", gettext_lazy("сотрудник")
 
 
 class Membership(models.Model):
@@ -92,7 +95,7 @@ class GuardianLink(models.Model):
     parent = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="children_links")
     child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="guardian_links")
     # мать, отец, опекун, попечитель, иной законный представитель — as the registry says
-    relation = models.CharField("Кем приходится", max_length=40, blank=True)
+    relation = models.CharField(gettext_lazy("Кем приходится"), max_length=40, blank=True)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

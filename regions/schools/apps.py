@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy
 
 
 class SchoolsConfig(AppConfig):
     name = "regions.schools"
     label = "schools"
-    verbose_name = "Школы"
+    verbose_name = gettext_lazy("Школы")

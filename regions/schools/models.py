@@ -4,17 +4,18 @@ the import keeps them in sync and deactivates, never deletes."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class School(models.Model):
-    ogrn = models.CharField("ОГРН", max_length=15, unique=True)
-    inn = models.CharField("ИНН", max_length=12)
-    kpp = models.CharField("КПП", max_length=9, blank=True)
-    full_name = models.CharField("Полное наименование", max_length=1000)
-    short_name = models.CharField("Краткое наименование", max_length=300)
-    municipality = models.CharField("Муниципалитет", max_length=300, blank=True)
-    address = models.CharField("Адрес", max_length=1000, blank=True)
-    kind = models.CharField("Тип", max_length=100, blank=True)
+    ogrn = models.CharField(gettext_lazy("ОГРН"), max_length=15, unique=True)
+    inn = models.CharField(gettext_lazy("ИНН"), max_length=12)
+    kpp = models.CharField(gettext_lazy("КПП"), max_length=9, blank=True)
+    full_name = models.CharField(gettext_lazy("Полное наименование"), max_length=1000)
+    short_name = models.CharField(gettext_lazy("Краткое наименование"), max_length=300)
+    municipality = models.CharField(gettext_lazy("Муниципалитет"), max_length=300, blank=True)
+    address = models.CharField(gettext_lazy("Адрес"), max_length=1000, blank=True)
+    kind = models.CharField(gettext_lazy("Тип"), max_length=100, blank=True)
     is_active = models.BooleanField(default=True)
     deactivated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -22,8 +23,8 @@ class School(models.Model):
 
     class Meta:
         ordering = ["short_name", "id"]
-        verbose_name = "школа"
-        verbose_name_plural = "школы"
+        verbose_name = gettext_lazy("школа")
+        verbose_name_plural = gettext_lazy("школы")
 
     def __str__(self) -> str:
         return self.short_name
@@ -44,9 +45,9 @@ class SchoolClass(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="homeroom_classes",
-        verbose_name="Классный руководитель",
+        verbose_name=gettext_lazy("Классный руководитель"),
     )
-    shift = models.PositiveSmallIntegerField("Смена", default=1)
+    shift = models.PositiveSmallIntegerField(gettext_lazy("Смена"), default=1)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -59,8 +60,8 @@ class SchoolClass(models.Model):
                 condition=models.Q(parallel__gte=0, parallel__lte=12), name="school_class_parallel_range"
             ),
         ]
-        verbose_name = "класс"
-        verbose_name_plural = "классы"
+        verbose_name = gettext_lazy("класс")
+        verbose_name_plural = gettext_lazy("классы")
 
     def __str__(self) -> str:
         return self.name

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from core.sso.config import realm_for_tenant
 from core.sso.events import auth_event
@@ -18,7 +19,7 @@ from regions.schools.models import School
 def _denied(request: HttpRequest, what: str) -> Http404:
     realm = realm_for_tenant(getattr(request, "tenant", None))
     auth_event("access_denied", realm=realm.name, user_id=request.user.pk, reason=what, path=request.path)
-    return Http404("Не найдено или нет доступа")
+    return Http404(_("Не найдено или нет доступа"))
 
 
 def region_home(request: HttpRequest) -> HttpResponse:

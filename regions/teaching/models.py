@@ -7,6 +7,7 @@ registry re-import never touches them.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 
 class Subject(models.Model):
@@ -31,8 +32,8 @@ class Room(models.Model):
     """A classroom of a school: «каб. 204», «Спортзал»."""
 
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="rooms")
-    name = models.CharField("Кабинет", max_length=100)
-    capacity = models.PositiveSmallIntegerField("Мест", null=True, blank=True)
+    name = models.CharField(gettext_lazy("Кабинет"), max_length=100)
+    capacity = models.PositiveSmallIntegerField(gettext_lazy("Мест"), null=True, blank=True)
     # Where a class sits by default (primary school) …
     home_class = models.ForeignKey(
         "schools.SchoolClass",
@@ -40,18 +41,20 @@ class Room(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="home_rooms",
-        verbose_name="Кабинет класса",
+        verbose_name=gettext_lazy("Кабинет класса"),
     )
     # … and what a specialised room is for (Спортзал → Физическая культура): the automatic
     # placement of the timetable puts those subjects there.
-    subjects = models.ManyToManyField(Subject, blank=True, related_name="rooms", verbose_name="Предметы")
+    subjects = models.ManyToManyField(
+        Subject, blank=True, related_name="rooms", verbose_name=gettext_lazy("Предметы")
+    )
     is_active = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["school_id", "name"]
         constraints = [models.UniqueConstraint(fields=["school", "name"], name="room_unique_name")]
-        verbose_name = "кабинет"
-        verbose_name_plural = "кабинеты"
+        verbose_name = gettext_lazy("кабинет")
+        verbose_name_plural = gettext_lazy("кабинеты")
 
     def __str__(self) -> str:
         return self.name
@@ -67,9 +70,9 @@ class CurriculumLine(models.Model):
     academic_year = models.ForeignKey(
         "academics.AcademicYear", on_delete=models.CASCADE, related_name="curriculum"
     )
-    parallel = models.PositiveSmallIntegerField("Параллель")
+    parallel = models.PositiveSmallIntegerField(gettext_lazy("Параллель"))
     subject = models.ForeignKey(Subject, on_delete=models.PROTECT, related_name="curriculum")
-    hours_per_week = models.DecimalField("Часов в неделю", max_digits=4, decimal_places=1)
+    hours_per_week = models.DecimalField(gettext_lazy("Часов в неделю"), max_digits=4, decimal_places=1)
 
     # Set by the selectors that resolve region defaults against a school's own rows.
     is_own: bool = False
@@ -90,16 +93,16 @@ class CurriculumLine(models.Model):
                 name="curriculum_hours_range",
             ),
         ]
-        verbose_name = "строка учебного плана"
-        verbose_name_plural = "учебный план"
+        verbose_name = gettext_lazy("строка учебного плана")
+        verbose_name_plural = gettext_lazy("учебный план")
 
     def __str__(self) -> str:
         return f"{self.parallel}: {self.subject_id} × {self.hours_per_week}"
 
 
 class GroupKind(models.TextChoices):
-    SUBGROUP = "subgroup", "подгруппа класса"
-    CROSS_CLASS = "cross_class", "межклассная группа"
+    SUBGROUP = "subgroup", gettext_lazy("подгруппа класса")
+    CROSS_CLASS = "cross_class", gettext_lazy("межклассная группа")
 
 
 class StudyGroup(models.Model):
@@ -144,7 +147,12 @@ class TeachingAssignment(models.Model):
     hours_per_week = models.DecimalField(max_digits=4, decimal_places=1, default=0)
     # The teacher's own classroom (Russian schools: the class comes to the teacher's room).
     room = models.ForeignKey(
-        Room, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="Кабинет"
+        Room,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=gettext_lazy("Кабинет"),
     )
     is_active = models.BooleanField(default=True)
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import ProtectedError, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from regions.academics.models import AcademicYear
@@ -40,12 +41,19 @@ def _hours(value: Any, label: str) -> Decimal:
     try:
         hours = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
-        raise ValidationError({"hours_per_week": [f"{label}: «{value}» — не число часов"]}) from exc
+        raise ValidationError(
+            {
+                "hours_per_week": [
+                    _("%(label)s: «%(value)s» — не число часов") % {"label": label, "value": value}
+                ]
+            }
+        ) from exc
     if (hours * 2) % 1 != 0 or not Decimal(0) <= hours <= 40:
         raise ValidationError(
             {
                 "hours_per_week": [
-                    f"{label}: {hours_text(hours) if hours.is_finite() else value} ч — нужно от 0 до 40 с шагом 0,5"
+                    _("%(label)s: %(hours_text)s ч — нужно от 0 до 40 с шагом 0,5")
+                    % {"label": label, "hours_text": hours_text(hours) if hours.is_finite() else value}
                 ]
             }
         )
@@ -60,7 +68,7 @@ def _require_year(school: School, year: AcademicYear | None) -> AcademicYear:
     year = year or current_year(school_id=school.pk)
     if year is None:
         raise ValidationError(
-            "Нет учебного года: сначала региональный администратор создаёт учебный год с периодами"
+            _("Нет учебного года: сначала региональный администратор создаёт учебный год с периодами")
         )
     return year
 
@@ -78,11 +86,12 @@ def school_class_configure(
         school_id=school_class.school_id, person_id=class_teacher.pk
     ):
         errors["class_teacher"] = [
-            f"{person_label(class_teacher)} не работает учителем в этой школе (по данным реестра)"
+            _("%(person_label)s не работает учителем в этой школе (по данным реестра)")
+            % {"person_label": person_label(class_teacher)}
         ]
     settings = school_settings(school_id=school_class.school_id)
     if settings.schedule_for_shift(shift) is None:
-        errors["shift"] = [f"Для {shift} смены нет расписания звонков"]
+        errors["shift"] = [_("Для %(shift)s смены нет расписания звонков") % {"shift": shift}]
     if errors:
         raise ValidationError(errors)
     old = {"class_teacher": school_class.class_teacher_id, "shift": school_class.shift}
@@ -148,13 +157,13 @@ def _check_room(
 ) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     if not (name or "").strip():
-        errors["name"] = ["Укажите название кабинета"]
+        errors["name"] = [_("Укажите название кабинета")]
     elif Room.objects.filter(school=school, name=name.strip()).exclude(pk=exclude_id or 0).exists():
-        errors["name"] = [f"Кабинет «{name.strip()}» уже есть в школе"]
+        errors["name"] = [_("Кабинет «%(name)s» уже есть в школе") % {"name": name.strip()}]
     if home_class is not None and home_class.school_id != school.pk:
-        errors["home_class"] = [f"Класс {home_class.name} из другой школы"]
+        errors["home_class"] = [_("Класс %(name)s из другой школы") % {"name": home_class.name}]
     if capacity is not None and not 1 <= capacity <= 1000:
-        errors["capacity"] = [f"Число мест {capacity} вне 1…1000"]
+        errors["capacity"] = [_("Число мест %(capacity)s вне 1…1000") % {"capacity": capacity}]
     return errors
 
 
@@ -229,7 +238,8 @@ def room_delete(*, room: Room, actor: Any = None) -> None:
                 room.delete()
         except ProtectedError as exc:
             raise ValidationError(
-                f"Кабинет «{room.name}» стоит в расписании: уберите его из расписания или сделайте неактивным"
+                _("Кабинет «%(name)s» стоит в расписании: уберите его из расписания или сделайте неактивным")
+                % {"name": room.name}
             ) from exc
         audit_record(
             actor=actor,
@@ -256,13 +266,13 @@ def _check_members(group: StudyGroup, member_ids: set[int]) -> list[str]:
     if not bad:
         return []
     names = [person_label(p) for p in Person.objects.filter(pk__in=bad).order_by("surname", "name")[:5]]
-    where = (
-        f"класса {group.school_class.name}"
-        if group.kind == GroupKind.SUBGROUP and group.school_class
-        else "школы"
-    )
-    more = f" и ещё {len(bad) - len(names)}" if len(bad) > len(names) else ""
-    return [f"Не ученики {where}: {', '.join(names)}{more}"]
+    more = _(" и ещё %(count)s") % {"count": len(bad) - len(names)} if len(bad) > len(names) else ""
+    if group.kind == GroupKind.SUBGROUP and group.school_class:
+        return [
+            _("Не ученики класса %(name)s: %(names)s%(more)s")
+            % {"name": group.school_class.name, "names": ", ".join(names), "more": more}
+        ]
+    return [_("Не ученики школы: %(names)s%(more)s") % {"names": ", ".join(names), "more": more}]
 
 
 def _group_snapshot(group: StudyGroup) -> dict[str, Any]:
@@ -290,17 +300,17 @@ def study_group_create(
     errors: dict[str, list[str]] = {}
     name = (name or "").strip()
     if not name:
-        errors["name"] = ["Укажите название группы"]
+        errors["name"] = [_("Укажите название группы")]
     elif StudyGroup.objects.filter(school=school, name=name).exists():
-        errors["name"] = [f"Группа «{name}» уже есть в школе"]
+        errors["name"] = [_("Группа «%(name)s» уже есть в школе") % {"name": name}]
     if kind not in GroupKind.values:
-        errors["kind"] = [f"Неизвестный вид группы «{kind}»"]
+        errors["kind"] = [_("Неизвестный вид группы «%(kind)s»") % {"kind": kind}]
     elif kind == GroupKind.SUBGROUP and school_class is None:
-        errors["school_class"] = ["Подгруппа должна принадлежать классу"]
+        errors["school_class"] = [_("Подгруппа должна принадлежать классу")]
     elif kind == GroupKind.CROSS_CLASS and school_class is not None:
-        errors["school_class"] = ["Межклассная группа не принадлежит одному классу"]
+        errors["school_class"] = [_("Межклассная группа не принадлежит одному классу")]
     if school_class is not None and school_class.school_id != school.pk:
-        errors["school_class"] = [f"Класс {school_class.name} из другой школы"]
+        errors["school_class"] = [_("Класс %(name)s из другой школы") % {"name": school_class.name}]
     if errors:
         raise ValidationError(errors)
     group = StudyGroup(school=school, name=name, kind=kind, school_class=school_class, subject=subject)
@@ -328,9 +338,9 @@ def study_group_update(
 ) -> StudyGroup:
     name = (name or "").strip()
     if not name:
-        raise ValidationError({"name": ["Укажите название группы"]})
+        raise ValidationError({"name": [_("Укажите название группы")]})
     if StudyGroup.objects.filter(school_id=group.school_id, name=name).exclude(pk=group.pk).exists():
-        raise ValidationError({"name": [f"Группа «{name}» уже есть в школе"]})
+        raise ValidationError({"name": [_("Группа «%(name)s» уже есть в школе") % {"name": name}]})
     old = _group_snapshot(group)
     with transaction.atomic():
         group.name, group.subject, group.is_active = name, subject, is_active
@@ -377,8 +387,10 @@ def study_group_delete(*, group: StudyGroup, actor: Any = None) -> None:
                 group.delete()
         except ProtectedError as exc:
             raise ValidationError(
-                f"Группу «{group.name}» нельзя удалить: у неё есть нагрузка, расписание или уроки; "
-                "сделайте её неактивной"
+                _(
+                    "Группу «%(name)s» нельзя удалить: у неё есть нагрузка, расписание или уроки; сделайте её неактивной"
+                )
+                % {"name": group.name}
             ) from exc
         audit_record(
             actor=actor,
@@ -395,11 +407,14 @@ def subgroups_split(
     """Split a class into ``count`` subgroups for a subject («5А — Англ. яз., гр. 1/2»), the
     students by the class list in alphabetical order. The usual way to set up language groups."""
     if not 2 <= count <= 4:
-        raise ValidationError({"count": [f"Подгрупп может быть от 2 до 4, указано {count}"]})
+        raise ValidationError(
+            {"count": [_("Подгрупп может быть от 2 до 4, указано %(count)s") % {"count": count}]}
+        )
     from regions.teaching.selectors import school_students
 
     students = list(school_students(school_id=school_class.school_id, class_id=school_class.pk))
     label = subject.short_name or subject.name
+    # stored names, data like the registry's: in the region's language whoever splits the class
     names = [f"{school_class.name} — {label}, гр. {i}" for i in range(1, count + 1)]
     taken = set(
         StudyGroup.objects.filter(school_id=school_class.school_id, name__in=names).values_list(
@@ -407,7 +422,9 @@ def subgroups_split(
         )
     )
     if taken:
-        raise ValidationError({"name": [f"Группы уже есть: {', '.join(sorted(taken))}"]})
+        raise ValidationError(
+            {"name": [_("Группы уже есть: %(taken)s") % {"taken": ", ".join(sorted(taken))}]}
+        )
     groups = []
     with transaction.atomic():
         size = -(-len(students) // count) if students else 0
@@ -434,7 +451,7 @@ def _class_of(a: TeachingAssignment) -> SchoolClass:
     """The class of a load (a subgroup's class); only called for class and subgroup loads."""
     school_class = a.school_class or (a.group.school_class if a.group else None)
     if school_class is None:
-        raise ValidationError("Нагрузка межклассной группы не относится к одному классу")
+        raise ValidationError(_("Нагрузка межклассной группы не относится к одному классу"))
     return school_class
 
 
@@ -458,8 +475,15 @@ def _curriculum_overrun(
         if planned > allowed:
             first = items[0]
             problems.append(
-                f"Нагрузка по предмету «{first.subject.name}» в {_class_of(first).name}: "
-                f"назначено {hours_text(planned)} ч, а по новому учебному плану {hours_text(allowed)} ч"
+                _(
+                    "Нагрузка по предмету «%(name)s» в %(first)s: назначено %(hours_text)s ч, а по новому учебному плану %(allowed)s ч"
+                )
+                % {
+                    "name": first.subject.name,
+                    "first": _class_of(first).name,
+                    "hours_text": hours_text(planned),
+                    "allowed": hours_text(allowed),
+                }
             )
     return problems[:10]
 
@@ -477,11 +501,11 @@ def curriculum_set(
     A school's first lines for a parallel override the region's for that parallel."""
     errors: dict[str, list[str]] = {}
     if not 1 <= parallel <= 11:
-        errors["parallel"] = [f"Параллель {parallel} вне 1–11"]
+        errors["parallel"] = [_("Параллель %(parallel)s вне 1–11") % {"parallel": parallel}]
     if school is None and academic_year.school_id is not None:
-        errors["academic_year"] = ["Учебный план региона строится на учебный год региона"]
+        errors["academic_year"] = [_("Учебный план региона строится на учебный год региона")]
     if school is not None and academic_year.school_id not in (None, school.pk):
-        errors["academic_year"] = ["Учебный год другой школы"]
+        errors["academic_year"] = [_("Учебный год другой школы")]
     if school is not None and academic_year.school_id is None:
         own = AcademicYear.objects.filter(school=school, name=academic_year.name).first()
         if own is not None:
@@ -491,10 +515,14 @@ def curriculum_set(
     for subject_id, value in hours.items():
         subject = subjects.get(int(subject_id))
         if subject is None:
-            errors.setdefault("hours", []).append(f"Нет предмета с id {subject_id}")
+            errors.setdefault("hours", []).append(
+                _("Нет предмета с id %(subject_id)s") % {"subject_id": subject_id}
+            )
             continue
         try:
-            h = _hours(value, f"{parallel} параллель, «{subject.name}»")
+            h = _hours(
+                value, _("%(parallel)s параллель, «%(name)s»") % {"parallel": parallel, "name": subject.name}
+            )
         except ValidationError as exc:
             errors.setdefault("hours", []).extend(exc.messages)
             continue
@@ -504,8 +532,10 @@ def curriculum_set(
     limit = MAX_WEEKLY_HOURS.get(parallel)
     if limit is not None and total > limit:
         errors.setdefault("hours", []).append(
-            f"Учебный план {parallel} параллели: {hours_text(total)} ч в неделю больше допустимой нагрузки "
-            f"{limit} ч (СанПиН, 5-дневная неделя)"
+            _(
+                "Учебный план %(parallel)s параллели: %(hours_text)s ч в неделю больше допустимой нагрузки %(limit)s ч (СанПиН, 5-дневная неделя)"
+            )
+            % {"parallel": parallel, "hours_text": hours_text(total), "limit": limit}
         )
     if errors:
         raise ValidationError(errors)
@@ -633,16 +663,20 @@ def _load_target(
     school: School, school_class: SchoolClass | None, group: StudyGroup | None
 ) -> tuple[SchoolClass | None, str]:
     if (school_class is None) == (group is None):
-        raise ValidationError({"school_class": ["Укажите либо класс, либо группу"]})
+        raise ValidationError({"school_class": [_("Укажите либо класс, либо группу")]})
     if school_class is not None:
         if school_class.school_id != school.pk:
-            raise ValidationError({"school_class": [f"Класс {school_class.name} из другой школы"]})
+            raise ValidationError(
+                {"school_class": [_("Класс %(name)s из другой школы") % {"name": school_class.name}]}
+            )
         return school_class, school_class.name
     if group is None:  # excluded above
-        raise ValidationError({"group": ["Укажите группу"]})
+        raise ValidationError({"group": [_("Укажите группу")]})
     if group.school_id != school.pk:
-        raise ValidationError({"group": [f"Группа «{group.name}» из другой школы"]})
-    return (group.school_class if group.kind == GroupKind.SUBGROUP else None), f"группа «{group.name}»"
+        raise ValidationError({"group": [_("Группа «%(name)s» из другой школы") % {"name": group.name}]})
+    return (group.school_class if group.kind == GroupKind.SUBGROUP else None), _("группа «%(name)s»") % {
+        "name": group.name
+    }
 
 
 def _check_load(
@@ -663,8 +697,10 @@ def _check_load(
     )
     if allowed is None:
         return [
-            f"Предмета «{subject.name}» нет в учебном плане {base_class.parallel} параллели на {year.name}: "
-            "сначала добавьте его в учебный план"
+            _(
+                "Предмета «%(name)s» нет в учебном плане %(parallel)s параллели на %(year_name)s: сначала добавьте его в учебный план"
+            )
+            % {"name": subject.name, "parallel": base_class.parallel, "year_name": year.name}
         ]
     items = list(
         TeachingAssignment.objects.filter(is_active=True, subject=subject)
@@ -682,9 +718,17 @@ def _check_load(
     planned = planned_hours(items)
     if planned > allowed:
         return [
-            f"Нагрузка по предмету «{subject.name}» в {base_class.name}"
-            + (f" ({target})" if group is not None else "")
-            + f": запланировано {hours_text(planned)} ч, по учебному плану {hours_text(allowed)} ч в неделю"
+            _(
+                "Нагрузка по предмету «%(name)s» в %(class_name)s%(group)s: запланировано %(planned)s ч, "
+                "по учебному плану %(allowed)s ч в неделю"
+            )
+            % {
+                "name": subject.name,
+                "class_name": base_class.name,
+                "group": f" ({target})" if group is not None else "",
+                "planned": hours_text(planned),
+                "allowed": hours_text(allowed),
+            }
         ]
     return []
 
@@ -719,19 +763,23 @@ def teaching_assignment_create(
     errors: dict[str, list[str]] = {}
     base_class, target = _load_target(school, school_class, group)
     if not is_school_teacher(school_id=school.pk, person_id=teacher.pk):
-        errors["teacher"] = [f"{person_label(teacher)} не работает учителем в этой школе (по данным реестра)"]
+        errors["teacher"] = [
+            _("%(person_label)s не работает учителем в этой школе (по данным реестра)")
+            % {"person_label": person_label(teacher)}
+        ]
     if room is not None and room.school_id != school.pk:
-        errors["room"] = [f"Кабинет «{room.name}» из другой школы"]
+        errors["room"] = [_("Кабинет «%(name)s» из другой школы") % {"name": room.name}]
     duplicate = TeachingAssignment.objects.filter(
         teacher=teacher, subject=subject, school_class=school_class, group=group
     ).first()
     if duplicate is not None:
         errors.setdefault("teacher", []).append(
-            f"{person_label(teacher)} уже ведёт «{subject.name}» ({target}): измените часы этой нагрузки"
+            _("%(person_label)s уже ведёт «%(name)s» (%(target)s): измените часы этой нагрузки")
+            % {"person_label": person_label(teacher), "name": subject.name, "target": target}
         )
     if hours_per_week in (None, ""):
         if base_class is None:
-            errors.setdefault("hours_per_week", []).append("Укажите часы в неделю для межклассной группы")
+            errors.setdefault("hours_per_week", []).append(_("Укажите часы в неделю для межклассной группы"))
             hours = Decimal(0)
         else:
             allowed = curriculum_hours(school_id=school.pk, year=year, parallel=base_class.parallel).get(
@@ -748,7 +796,9 @@ def teaching_assignment_create(
             )
             hours = max(allowed - sum((a.hours_per_week for a in siblings), Decimal(0)), Decimal(0))
     else:
-        hours = _hours(hours_per_week, f"Нагрузка «{subject.name}» ({target})")
+        hours = _hours(
+            hours_per_week, _("Нагрузка «%(name)s» (%(target)s)") % {"name": subject.name, "target": target}
+        )
     if not errors:
         problems = _check_load(
             school=school,
@@ -763,8 +813,9 @@ def teaching_assignment_create(
             errors["hours_per_week"] = problems
         elif hours <= 0:
             errors["hours_per_week"] = [
-                f"Нагрузка «{subject.name}» ({target}): число часов должно быть больше нуля"
-                + (" — по учебному плану часов не осталось" if hours_per_week in (None, "") else "")
+                _("Нагрузка «%(name)s» (%(target)s): число часов должно быть больше нуля")
+                % {"name": subject.name, "target": target}
+                + (_(" — по учебному плану часов не осталось") if hours_per_week in (None, "") else "")
             ]
     if errors:
         raise ValidationError(errors)
@@ -807,16 +858,19 @@ def teaching_assignment_update(
     errors: dict[str, list[str]] = {}
     new_teacher = teacher or assignment.teacher
     if teacher is not None and not is_school_teacher(school_id=school.pk, person_id=teacher.pk):
-        errors["teacher"] = [f"{person_label(teacher)} не работает учителем в этой школе (по данным реестра)"]
+        errors["teacher"] = [
+            _("%(person_label)s не работает учителем в этой школе (по данным реестра)")
+            % {"person_label": person_label(teacher)}
+        ]
     hours = (
         assignment.hours_per_week
         if hours_per_week in (None, "")
-        else _hours(hours_per_week, f"Нагрузка «{assignment.subject.name}»")
+        else _hours(hours_per_week, _("Нагрузка «%(name)s»") % {"name": assignment.subject.name})
     )
     if hours <= 0:
-        errors.setdefault("hours_per_week", []).append("Число часов должно быть больше нуля")
+        errors.setdefault("hours_per_week", []).append(_("Число часов должно быть больше нуля"))
     if isinstance(room, Room) and room.school_id != school.pk:
-        errors["room"] = [f"Кабинет «{room.name}» из другой школы"]
+        errors["room"] = [_("Кабинет «%(name)s» из другой школы") % {"name": room.name}]
     active = assignment.is_active if is_active is None else is_active
     if not errors and active:
         problems = _check_load(
@@ -869,7 +923,10 @@ def teaching_assignment_delete(*, assignment: TeachingAssignment, actor: Any = N
     ).count()
     if entries:
         raise ValidationError(
-            f"Нагрузку нельзя удалить: в расписании {entries} урок(ов) по ней — сначала уберите их из сетки"
+            _(
+                "Нагрузку нельзя удалить: в расписании %(entries)s урок(ов) по ней — сначала уберите их из сетки"
+            )
+            % {"entries": entries}
         )
     old = _assignment_snapshot(assignment)
     with transaction.atomic():

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from regions.academics.models import AcademicYear
 from regions.academics.selectors import KIND_LABELS, school_settings, schools_own_settings
@@ -80,29 +81,31 @@ def school_classes_page(request: HttpRequest, school_id: int) -> HttpResponse:
                     school=school, pk=id_or_zero(request.POST.get("class"))
                 ).first()
                 if school_class is None:
-                    raise ValidationError("Нет такого класса в школе")
+                    raise ValidationError(_("Нет такого класса в школе"))
                 teacher_id = parse_optional_id(request.POST.get("class_teacher"))
                 services.school_class_configure(
                     school_class=school_class,
                     class_teacher=Person.objects.filter(pk=teacher_id).first() if teacher_id else None,
-                    shift=parse_int(request.POST.get("shift"), "Смена", low=1, high=3),
+                    shift=parse_int(request.POST.get("shift"), _("Смена"), low=1, high=3),
                     actor=request.user,
                 )
-                messages.success(request, f"{school_class.name}: сохранено")
+                messages.success(request, _("%(name)s: сохранено") % {"name": school_class.name})
             elif action == "split":
                 school_class = SchoolClass.objects.filter(
                     school=school, pk=id_or_zero(request.POST.get("class"))
                 ).first()
                 subject = Subject.objects.filter(pk=id_or_zero(request.POST.get("subject"))).first()
                 if school_class is None or subject is None:
-                    raise ValidationError("Выберите класс и предмет")
+                    raise ValidationError(_("Выберите класс и предмет"))
                 groups = services.subgroups_split(
                     school_class=school_class,
                     subject=subject,
-                    count=parse_int(request.POST.get("count"), "Подгрупп", low=2, high=4, default=2),
+                    count=parse_int(request.POST.get("count"), _("Подгрупп"), low=2, high=4, default=2),
                     actor=request.user,
                 )
-                messages.success(request, "Созданы группы: " + ", ".join(g.name for g in groups))
+                messages.success(
+                    request, _("Созданы группы: %(groups)s") % {"groups": ", ".join(g.name for g in groups)}
+                )
             elif action == "cross":
                 subject = Subject.objects.filter(pk=id_or_zero(request.POST.get("subject"))).first()
                 group = services.study_group_create(
@@ -144,12 +147,12 @@ def school_group_page(request: HttpRequest, school_id: int, group_id: int) -> Ht
         .first()
     )
     if group is None:
-        raise Http404("Группа не найдена")
+        raise Http404(_("Группа не найдена"))
     if request.method == "POST":
         try:
             if request.POST.get("action") == "delete":
                 services.study_group_delete(group=group, actor=request.user)
-                messages.success(request, f"Группа «{group.name}» удалена")
+                messages.success(request, _("Группа «%(name)s» удалена") % {"name": group.name})
                 return redirect("school-classes", school.pk)
             if request.POST.get("action") == "rename":
                 subject = Subject.objects.filter(pk=id_or_zero(request.POST.get("subject"))).first()
@@ -165,7 +168,7 @@ def school_group_page(request: HttpRequest, school_id: int, group_id: int) -> Ht
                 services.study_group_set_members(
                     group=group, members=Person.objects.filter(pk__in=ids), actor=request.user
                 )
-            messages.success(request, f"Группа «{group.name}» сохранена")
+            messages.success(request, _("Группа «%(name)s» сохранена") % {"name": group.name})
         except ValidationError as exc:
             show_errors(request, exc)
         return redirect("school-group", school.pk, group.pk)
@@ -207,17 +210,19 @@ def school_rooms_page(request: HttpRequest, school_id: int) -> HttpResponse:
             room_id = parse_optional_id(request.POST.get("room"))
             room = Room.objects.filter(school=school, pk=room_id).first() if room_id else None
             if room_id and room is None:
-                raise ValidationError("Нет такого кабинета")
+                raise ValidationError(_("Нет такого кабинета"))
             if room is not None and request.POST.get("action") == "delete":
                 services.room_delete(room=room, actor=request.user)
-                messages.success(request, f"Кабинет «{room.name}» удалён")
+                messages.success(request, _("Кабинет «%(name)s» удалён") % {"name": room.name})
             else:
                 home_id = parse_optional_id(request.POST.get("home_class"))
                 home = SchoolClass.objects.filter(school=school, pk=home_id).first() if home_id else None
                 capacity_raw = (request.POST.get("capacity") or "").strip()
                 kwargs: dict[str, Any] = {
                     "name": request.POST.get("name", ""),
-                    "capacity": parse_int(capacity_raw, "Мест", low=1, high=1000) if capacity_raw else None,
+                    "capacity": parse_int(capacity_raw, _("Мест"), low=1, high=1000)
+                    if capacity_raw
+                    else None,
                     "home_class": home,
                     "subjects": list(
                         Subject.objects.filter(
@@ -234,7 +239,7 @@ def school_rooms_page(request: HttpRequest, school_id: int) -> HttpResponse:
                         actor=request.user,
                         **kwargs,
                     )
-                messages.success(request, f"Кабинет «{kwargs['name']}» сохранён")
+                messages.success(request, _("Кабинет «%(name)s» сохранён") % {"name": kwargs["name"]})
         except ValidationError as exc:
             show_errors(request, exc)
         return redirect("school-rooms", school.pk)
@@ -263,7 +268,7 @@ def _curriculum_page(request: HttpRequest, school: School | None) -> HttpRespons
         else list(AcademicYear.objects.filter(school__isnull=True).order_by("-starts_on"))
     )
     if not years:
-        messages.error(request, "Сначала создайте учебный год")
+        messages.error(request, _("Сначала создайте учебный год"))
         return redirect(
             reverse("school-settings", args=[school.pk]) if school else reverse("region-settings")
         )
@@ -287,7 +292,11 @@ def _curriculum_page(request: HttpRequest, school: School | None) -> HttpRespons
                     filled = services.curriculum_fill_from_model(
                         school=school, academic_year=year, actor=request.user
                     )
-                    messages.success(request, f"Заполнено параллелей по примерному учебному плану: {filled}")
+                    messages.success(
+                        request,
+                        _("Заполнено параллелей по примерному учебному плану: %(filled)s")
+                        % {"filled": filled},
+                    )
                 else:
                     subjects = list(subject_list())
                     reset = {int(p) for p in request.POST.getlist("reset") if p.isdigit()}
@@ -301,7 +310,9 @@ def _curriculum_page(request: HttpRequest, school: School | None) -> HttpRespons
                             continue
                         hours = {
                             s.pk: parse_hours(
-                                request.POST.get(f"h-{parallel}-{s.pk}"), f"{parallel} параллель, «{s.name}»"
+                                request.POST.get(f"h-{parallel}-{s.pk}"),
+                                _("%(parallel)s параллель, «%(name)s»")
+                                % {"parallel": parallel, "name": s.name},
                             )
                             for s in subjects
                         }
@@ -315,7 +326,10 @@ def _curriculum_page(request: HttpRequest, school: School | None) -> HttpRespons
                                 actor=request.user,
                             )
                             changed += 1
-                    messages.success(request, f"Учебный план сохранён (параллелей изменено: {changed})")
+                    messages.success(
+                        request,
+                        _("Учебный план сохранён (параллелей изменено: %(changed)s)") % {"changed": changed},
+                    )
         except ValidationError as exc:
             show_errors(request, exc)
         target = reverse("school-curriculum", args=[school.pk]) if school else reverse("region-curriculum")
@@ -382,7 +396,7 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
                     school=school, pk=id_or_zero(request.POST.get("assignment"))
                 ).first()
                 if assignment is None:
-                    raise ValidationError("Нет такой нагрузки")
+                    raise ValidationError(_("Нет такой нагрузки"))
                 if action == "delete":
                     services.teaching_assignment_delete(assignment=assignment, actor=request.user)
                 else:
@@ -391,7 +405,7 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
                     services.teaching_assignment_update(
                         assignment=assignment,
                         teacher=teacher,
-                        hours_per_week=parse_hours(request.POST.get("hours"), "Часы") or None,
+                        hours_per_week=parse_hours(request.POST.get("hours"), _("Часы")) or None,
                         room=Room.objects.filter(school=school, pk=room_id).first() if room_id else None,
                         academic_year=year,
                         actor=request.user,
@@ -400,7 +414,7 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
                 teacher = Person.objects.filter(pk=id_or_zero(request.POST.get("teacher"))).first()
                 subject = Subject.objects.filter(pk=id_or_zero(request.POST.get("subject"))).first()
                 if teacher is None or subject is None:
-                    raise ValidationError("Выберите учителя и предмет")
+                    raise ValidationError(_("Выберите учителя и предмет"))
                 target = request.POST.get("target", "")
                 group = None
                 school_class = None
@@ -415,11 +429,11 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
                     subject=subject,
                     school_class=school_class,
                     group=group,
-                    hours_per_week=parse_hours(raw_hours, "Часы") if raw_hours else None,
+                    hours_per_week=parse_hours(raw_hours, _("Часы")) if raw_hours else None,
                     academic_year=year,
                     actor=request.user,
                 )
-            messages.success(request, "Нагрузка сохранена")
+            messages.success(request, _("Нагрузка сохранена"))
         except ValidationError as exc:
             show_errors(request, exc)
         return redirect(

@@ -30,6 +30,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from regions.academics.models import AcademicYear, Bell
 from regions.people.models import Membership, MembershipRole
@@ -313,7 +314,7 @@ def timetable_autofill(
 
     instances: list[tuple[_Unit, str]] = []
     for u in sorted(units, key=difficulty):
-        instances.extend((u, WeekParity.EVERY) for _ in range(u.every))
+        instances.extend((u, WeekParity.EVERY) for _i in range(u.every))
         if u.odd:
             instances.append((u, WeekParity.ODD))
 
@@ -351,8 +352,8 @@ def timetable_autofill(
             )
             result.without_room += room_id is None
     result.unplaced = [
-        f"{_label(ctx, unit)}: не нашлось времени, когда свободны и класс, и учитель "
-        f"(не поставлено уроков: {count})"
+        _("%(ctx)s: не нашлось времени, когда свободны и класс, и учитель (не поставлено уроков: %(count)s)")
+        % {"ctx": _label(ctx, unit), "count": count}
         for unit, count in missed.values()
     ]
     if drafts or remove_ids:

@@ -29,26 +29,36 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 WEEKDAYS_IN = {
-    1: "в понедельник",
-    2: "во вторник",
-    3: "в среду",
-    4: "в четверг",
-    5: "в пятницу",
-    6: "в субботу",
-    7: "в воскресенье",
+    1: gettext_lazy("в понедельник"),
+    2: gettext_lazy("во вторник"),
+    3: gettext_lazy("в среду"),
+    4: gettext_lazy("в четверг"),
+    5: gettext_lazy("в пятницу"),
+    6: gettext_lazy("в субботу"),
+    7: gettext_lazy("в воскресенье"),
 }
 WEEKDAYS = {
-    1: "Понедельник",
-    2: "Вторник",
-    3: "Среда",
-    4: "Четверг",
-    5: "Пятница",
-    6: "Суббота",
-    7: "Воскресенье",
+    1: gettext_lazy("Понедельник"),
+    2: gettext_lazy("Вторник"),
+    3: gettext_lazy("Среда"),
+    4: gettext_lazy("Четверг"),
+    5: gettext_lazy("Пятница"),
+    6: gettext_lazy("Суббота"),
+    7: gettext_lazy("Воскресенье"),
 }
-WEEKDAYS_SHORT = {1: "Пн", 2: "Вт", 3: "Ср", 4: "Чт", 5: "Пт", 6: "Сб", 7: "Вс"}
+WEEKDAYS_SHORT = {
+    1: gettext_lazy("Пн"),
+    2: gettext_lazy("Вт"),
+    3: gettext_lazy("Ср"),
+    4: gettext_lazy("Чт"),
+    5: gettext_lazy("Пт"),
+    6: gettext_lazy("Сб"),
+    7: gettext_lazy("Вс"),
+}
 
 
 def short_person_name(surname: str, name: str, patronymic: str = "") -> str:
@@ -275,21 +285,43 @@ def lesson_clash_rows(slots: Sequence[Slot], *, exclude_lesson_ids: Iterable[int
 
 def _when(o: _Other) -> str:
     if o.date is not None:
-        return f"{o.date:%d.%m.%Y}, {o.lesson_number} урок"
-    return f"{WEEKDAYS_IN[o.weekday]}, {o.lesson_number} урок"
+        return _("%(date)s, %(lesson_number)s урок") % {
+            "date": format(o.date, "%d.%m.%Y"),
+            "lesson_number": o.lesson_number,
+        }
+    return _("%(weekday)s, %(lesson_number)s урок") % {
+        "weekday": WEEKDAYS_IN[o.weekday],
+        "lesson_number": o.lesson_number,
+    }
 
 
 def _message(kind: str, cand: Slot, o: _Other, class_name: str) -> str:
     elsewhere = f" ({o.school})" if o.school_id != cand.school_id and o.school else ""
     if kind == "teacher":
         who = cand.teacher or o.teacher
-        return f"Учитель {who} уже ведёт урок в {o.target}{elsewhere} {_when(o)}"
+        return _("Учитель %(who)s уже ведёт урок в %(target)s%(elsewhere)s %(o)s") % {
+            "who": who,
+            "target": o.target,
+            "elsewhere": elsewhere,
+            "o": _when(o),
+        }
     if kind == "room":
         room = cand.room or o.room
-        return f"Кабинет «{room}» уже занят {_when(o)}: {o.target}, {o.subject} ({o.teacher})"
+        return _("Кабинет «%(room)s» уже занят %(o)s: %(target)s, %(subject)s (%(teacher)s)") % {
+            "room": room,
+            "o": _when(o),
+            "target": o.target,
+            "subject": o.subject,
+            "teacher": o.teacher,
+        }
     target = class_name or o.target
     detail = f"{o.subject}" + (f" ({o.target})" if o.target != target else "")
-    return f"Класс {target} уже занят {_when(o)}: {detail}, {o.teacher}"
+    return _("Класс %(target)s уже занят %(o)s: %(detail)s, %(teacher)s") % {
+        "target": target,
+        "o": _when(o),
+        "detail": detail,
+        "teacher": o.teacher,
+    }
 
 
 def _others_from_entries(ids: set[int]) -> dict[int, _Other]:
@@ -420,9 +452,12 @@ def find_school_clashes(*, school_id: int, academic_year_id: int) -> list[Clash]
             teacher=mine.teacher,
             room=mine.room,
         )
-        prefix = (
-            f"{mine.target}, {WEEKDAYS[mine.weekday].lower()}, {mine.lesson_number} урок ({mine.subject}): "
-        )
+        prefix = _("%(target)s, %(weekday)s, %(lesson_number)s урок (%(subject)s): ") % {
+            "target": mine.target,
+            "weekday": WEEKDAYS[mine.weekday].lower(),
+            "lesson_number": mine.lesson_number,
+            "subject": mine.subject,
+        }
         clashes.append(
             Clash(
                 kind=kind,

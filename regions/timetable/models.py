@@ -11,12 +11,14 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import F
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class WeekParity(models.TextChoices):
-    EVERY = "every", "каждую неделю"
-    ODD = "odd", "по нечётным неделям"
-    EVEN = "even", "по чётным неделям"
+    EVERY = "every", gettext_lazy("каждую неделю")
+    ODD = "odd", gettext_lazy("по нечётным неделям")
+    EVEN = "even", gettext_lazy("по чётным неделям")
 
 
 def _class_xor_group() -> models.Q:
@@ -30,8 +32,8 @@ class TimetableEntry(models.Model):
     academic_year = models.ForeignKey(
         "academics.AcademicYear", on_delete=models.PROTECT, related_name="timetable"
     )
-    weekday = models.PositiveSmallIntegerField("День недели")  # ISO: 1 = Monday … 7 = Sunday
-    lesson_number = models.PositiveSmallIntegerField("Урок")
+    weekday = models.PositiveSmallIntegerField(gettext_lazy("День недели"))  # ISO: 1 = Monday … 7 = Sunday
+    lesson_number = models.PositiveSmallIntegerField(gettext_lazy("Урок"))
     bell_schedule = models.ForeignKey("academics.BellSchedule", on_delete=models.PROTECT, related_name="+")
     school_class = models.ForeignKey(
         "schools.SchoolClass", null=True, blank=True, on_delete=models.PROTECT, related_name="timetable"
@@ -45,8 +47,8 @@ class TimetableEntry(models.Model):
         "teaching.Room", null=True, blank=True, on_delete=models.PROTECT, related_name="timetable"
     )
     parity = models.CharField(max_length=8, choices=WeekParity.choices, default=WeekParity.EVERY)
-    valid_from = models.DateField("Действует с")
-    valid_to = models.DateField("Действует по", null=True, blank=True)
+    valid_from = models.DateField(gettext_lazy("Действует с"))
+    valid_to = models.DateField(gettext_lazy("Действует по"), null=True, blank=True)
 
     class Meta:
         ordering = ["school_id", "weekday", "lesson_number"]
@@ -67,16 +69,16 @@ class TimetableEntry(models.Model):
             models.Index(fields=["school_class", "weekday"]),
             models.Index(fields=["group", "weekday"]),
         ]
-        verbose_name = "строка расписания"
-        verbose_name_plural = "шаблон расписания"
+        verbose_name = gettext_lazy("строка расписания")
+        verbose_name_plural = gettext_lazy("шаблон расписания")
 
     def __str__(self) -> str:
         return f"{self.weekday}/{self.lesson_number}: {self.subject_id}"
 
 
 class LessonStatus(models.TextChoices):
-    SCHEDULED = "scheduled", "по расписанию"
-    CANCELLED = "cancelled", "отменён"
+    SCHEDULED = "scheduled", gettext_lazy("по расписанию")
+    CANCELLED = "cancelled", gettext_lazy("отменён")
 
 
 class Lesson(models.Model):
@@ -85,10 +87,10 @@ class Lesson(models.Model):
 
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="lessons")
     period = models.ForeignKey("academics.StudyPeriod", on_delete=models.PROTECT, related_name="lessons")
-    date = models.DateField("Дата")
-    lesson_number = models.PositiveSmallIntegerField("Урок")
-    starts_at = models.TimeField("Начало")
-    ends_at = models.TimeField("Конец")
+    date = models.DateField(gettext_lazy("Дата"))
+    lesson_number = models.PositiveSmallIntegerField(gettext_lazy("Урок"))
+    starts_at = models.TimeField(gettext_lazy("Начало"))
+    ends_at = models.TimeField(gettext_lazy("Конец"))
     school_class = models.ForeignKey(
         "schools.SchoolClass", null=True, blank=True, on_delete=models.PROTECT, related_name="lessons"
     )
@@ -107,12 +109,12 @@ class Lesson(models.Model):
         TimetableEntry, null=True, blank=True, on_delete=models.SET_NULL, related_name="lessons"
     )
     status = models.CharField(max_length=16, choices=LessonStatus.choices, default=LessonStatus.SCHEDULED)
-    is_remote = models.BooleanField("Дистанционно", default=False)
-    video_url = models.URLField("Ссылка на видеоурок", blank=True, max_length=500)
+    is_remote = models.BooleanField(gettext_lazy("Дистанционно"), default=False)
+    video_url = models.URLField(gettext_lazy("Ссылка на видеоурок"), blank=True, max_length=500)
     # A moved lesson keeps where it was planned, so the diary can say «перенесён с 12.11, 3 урок».
     moved_from_date = models.DateField(null=True, blank=True)
     moved_from_number = models.PositiveSmallIntegerField(null=True, blank=True)
-    change_note = models.CharField("Причина изменения", max_length=300, blank=True)
+    change_note = models.CharField(gettext_lazy("Причина изменения"), max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -143,11 +145,14 @@ class Lesson(models.Model):
             # regeneration looks lessons up by school and planned date
             models.Index(F("school"), Coalesce("moved_from_date", "date"), name="lesson_school_planned_date"),
         ]
-        verbose_name = "урок"
-        verbose_name_plural = "уроки"
+        verbose_name = gettext_lazy("урок")
+        verbose_name_plural = gettext_lazy("уроки")
 
     def __str__(self) -> str:
-        return f"{self.date:%d.%m.%Y} {self.lesson_number} урок"
+        return _("%(date)s %(lesson_number)s урок") % {
+            "date": format(self.date, "%d.%m.%Y"),
+            "lesson_number": self.lesson_number,
+        }
 
     @property
     def acting_teacher_id(self) -> int:

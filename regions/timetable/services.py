@@ -22,6 +22,7 @@ from django.core.validators import URLValidator
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.audit import audit_record
 from regions.academics.models import AcademicYear, Bell, BellSchedule, Holiday, StudyPeriod
@@ -105,9 +106,9 @@ class SchoolContext:
     def target(self, class_id: int | None, group_id: int | None) -> str:
         if class_id is not None:
             school_class = self.classes.get(class_id)
-            return school_class.name if school_class else f"класс {class_id}"
+            return school_class.name if school_class else _("класс %(class_id)s") % {"class_id": class_id}
         group = self.groups.get(group_id or 0)
-        return group.name if group else f"группа {group_id}"
+        return group.name if group else _("группа %(group_id)s") % {"group_id": group_id}
 
     def class_of(self, class_id: int | None, group_id: int | None) -> SchoolClass | None:
         if class_id is not None:
@@ -124,7 +125,7 @@ class SchoolContext:
         return (
             short_person_name(person.surname, person.name, person.patronymic)
             if person
-            else f"учитель {teacher_id}"
+            else _("учитель %(teacher_id)s") % {"teacher_id": teacher_id}
         )
 
 
@@ -176,12 +177,16 @@ def effective_year_for(school: School, year: AcademicYear) -> AcademicYear:
     if year.school_id == school.pk:
         return year
     if year.school_id is not None:
-        raise ValidationError("Учебный год другой школы")
+        raise ValidationError(_("Учебный год другой школы"))
     return AcademicYear.objects.filter(school=school, name=year.name).first() or year
 
 
 def _where(ctx: SchoolContext, d: EntryDraft) -> str:
-    return f"{ctx.target(d.school_class_id, d.group_id)}, {WEEKDAYS.get(d.weekday, str(d.weekday)).lower()}, {d.lesson_number} урок"
+    return _("%(target)s, %(value)s, %(lesson_number)s урок") % {
+        "target": ctx.target(d.school_class_id, d.group_id),
+        "value": WEEKDAYS.get(d.weekday, str(d.weekday)).lower(),
+        "lesson_number": d.lesson_number,
+    }
 
 
 def _weekly_peak(items: list[tuple[datetime.date, datetime.date, str]]) -> Decimal:
@@ -247,25 +252,31 @@ def validate_drafts(
         where = _where(ctx, d)
         problems: list[str] = []
         if not 1 <= d.weekday <= 6:
-            problems.append("уроки ставятся с понедельника по субботу")
+            problems.append(_("уроки ставятся с понедельника по субботу"))
         if (d.school_class_id is None) == (d.group_id is None):
-            problems.append("нужен либо класс, либо группа")
+            problems.append(_("нужен либо класс, либо группа"))
         school_class = ctx.classes.get(d.school_class_id or 0)
         group = ctx.groups.get(d.group_id or 0)
         if d.school_class_id is not None and (school_class is None or not school_class.is_active):
-            problems.append("класса нет в этой школе (или он выбыл по данным реестра)")
+            problems.append(_("класса нет в этой школе (или он выбыл по данным реестра)"))
         if d.group_id is not None and (group is None or not group.is_active):
-            problems.append("группы нет в этой школе (или она неактивна)")
+            problems.append(_("группы нет в этой школе (или она неактивна)"))
         if d.room_id is not None and (d.room_id not in ctx.rooms or not ctx.rooms[d.room_id].is_active):
-            problems.append("кабинета нет в этой школе (или он неактивен)")
+            problems.append(_("кабинета нет в этой школе (или он неактивен)"))
         if d.parity not in WeekParity.values:
-            problems.append(f"неизвестная чётность недели «{d.parity}»")
+            problems.append(_("неизвестная чётность недели «%(parity)s»") % {"parity": d.parity})
         assignment = ctx.assignments.get((d.teacher_id, d.subject_id, d.school_class_id, d.group_id))
         subject = ctx.subjects.get(d.subject_id)
         if assignment is None and not problems:
             problems.append(
-                f"у учителя {ctx.teacher_name(d.teacher_id)} нет нагрузки «{subject.name if subject else d.subject_id}» "
-                f"в {ctx.target(d.school_class_id, d.group_id)} — сначала назначьте нагрузку"
+                _(
+                    "у учителя %(teacher_name)s нет нагрузки «%(name)s» в %(target)s — сначала назначьте нагрузку"
+                )
+                % {
+                    "teacher_name": ctx.teacher_name(d.teacher_id),
+                    "name": subject.name if subject else d.subject_id,
+                    "target": ctx.target(d.school_class_id, d.group_id),
+                }
             )
         schedule = (
             next((s for s in ctx.settings.bell_schedules if s.pk == d.bell_schedule_id), None)
@@ -274,24 +285,39 @@ def validate_drafts(
         )
         bell = None
         if schedule is None:
-            problems.append("для смены класса нет расписания звонков")
+            problems.append(_("для смены класса нет расписания звонков"))
         else:
             bell = ctx.bells.get(schedule.pk, {}).get(d.lesson_number)
             if bell is None:
                 numbers = sorted(ctx.bells.get(schedule.pk, {}))
-                span = f"уроки {numbers[0]}–{numbers[-1]}" if numbers else "нет уроков"
-                problems.append(f"урок {d.lesson_number} вне расписания звонков «{schedule.name}» ({span})")
+                span = (
+                    _("уроки %(numbers)s–%(numbers2)s") % {"numbers": numbers[0], "numbers2": numbers[-1]}
+                    if numbers
+                    else _("нет уроков")
+                )
+                problems.append(
+                    _("урок %(lesson_number)s вне расписания звонков «%(name)s» (%(span)s)")
+                    % {"lesson_number": d.lesson_number, "name": schedule.name, "span": span}
+                )
         valid_from = d.valid_from or year.starts_on
         valid_to = d.valid_to or year.ends_on
         if valid_from > valid_to:
-            problems.append(f"действует с {valid_from:%d.%m.%Y} позже, чем по {valid_to:%d.%m.%Y}")
+            problems.append(
+                _("действует с %(valid_from)s позже, чем по %(valid_to)s")
+                % {"valid_from": format(valid_from, "%d.%m.%Y"), "valid_to": format(valid_to, "%d.%m.%Y")}
+            )
         if valid_from < year.starts_on or valid_to > year.ends_on:
             problems.append(
-                f"срок действия {valid_from:%d.%m.%Y}–{valid_to:%d.%m.%Y} вне учебного года {year.name}"
+                _("срок действия %(valid_from)s–%(valid_to)s вне учебного года %(name)s")
+                % {
+                    "valid_from": format(valid_from, "%d.%m.%Y"),
+                    "valid_to": format(valid_to, "%d.%m.%Y"),
+                    "name": year.name,
+                }
             )
         same_cell = (d.weekday, d.lesson_number, d.school_class_id, d.group_id, d.parity, valid_from)
         if same_cell in seen_numbers:
-            problems.append("в этой клетке уже стоит урок этого класса")
+            problems.append(_("в этой клетке уже стоит урок этого класса"))
         seen_numbers[same_cell] = i
         if problems:
             errors.extend(f"{where}: {p}" for p in problems)
@@ -324,8 +350,16 @@ def validate_drafts(
             if peak > assignment.hours_per_week:
                 subject = ctx.subjects[key[1]]
                 errors.append(
-                    f"{ctx.target(key[2], key[3])}, {subject.name} ({ctx.teacher_name(key[0])}): "
-                    f"в расписании {hours_text(peak)} урок(а) в неделю, а по нагрузке {hours_text(assignment.hours_per_week)} ч"
+                    _(
+                        "%(target)s, %(name)s (%(teacher_name)s): в расписании %(hours_text)s урок(а) в неделю, а по нагрузке %(assignment_hours_per_week)s ч"
+                    )
+                    % {
+                        "target": ctx.target(key[2], key[3]),
+                        "name": subject.name,
+                        "teacher_name": ctx.teacher_name(key[0]),
+                        "hours_text": hours_text(peak),
+                        "assignment_hours_per_week": hours_text(assignment.hours_per_week),
+                    }
                 )
     clashes: list[Clash] = []
     if slots and not errors:
@@ -378,7 +412,13 @@ def timetable_entries_save(
         )
         missing = (remove_ids | updating) - known
         if missing:
-            raise ValidationError({"entries": [f"Нет строк расписания {sorted(missing)} в этой школе"]})
+            raise ValidationError(
+                {
+                    "entries": [
+                        _("Нет строк расписания %(missing)s в этой школе") % {"missing": sorted(missing)}
+                    ]
+                }
+            )
         errors, slots, _clashes = validate_drafts(ctx, drafts, remove_ids=remove_ids)
         if errors:
             raise ValidationError({"entries": errors})
@@ -531,7 +571,11 @@ def timetable_class_week_save(
     for d in drafts:
         if d.school_class_id not in (None, school_class.pk):
             raise ValidationError(
-                {"entries": [f"Строка расписания другого класса в неделе {school_class.name}"]}
+                {
+                    "entries": [
+                        _("Строка расписания другого класса в неделе %(name)s") % {"name": school_class.name}
+                    ]
+                }
             )
         matches = pool.get(_identity(d))
         if matches:
@@ -565,14 +609,16 @@ def timetable_copy_week(
     times, taught by the target class's own teachers (its load); subgroups matched by subject
     and order. Replaces the target's week; refused with every clash named."""
     if source.school_id != target.school_id:
-        raise ValidationError("Неделю можно копировать только в класс той же школы")
+        raise ValidationError(_("Неделю можно копировать только в класс той же школы"))
     if source.pk == target.pk:
-        raise ValidationError("Выберите другой класс")
+        raise ValidationError(_("Выберите другой класс"))
     school = source.school
     year = effective_year_for(school, academic_year)
     entries = class_week_entries(school_class=source, year=year)
     if not entries:
-        raise ValidationError(f"У {source.name} нет расписания на {year.name}")
+        raise ValidationError(
+            _("У %(name)s нет расписания на %(year_name)s") % {"name": source.name, "year_name": year.name}
+        )
     loads = list(
         TeachingAssignment.objects.filter(school=school, is_active=True)
         .filter(Q(school_class=target) | Q(group__school_class=target, group__kind=GroupKind.SUBGROUP))
@@ -601,7 +647,8 @@ def timetable_copy_week(
             a = options[index] if index < len(options) else None
         if a is None:
             missing.add(
-                subjects.get(e.subject_id, str(e.subject_id)) + ("" if e.school_class_id else " (подгруппы)")
+                subjects.get(e.subject_id, str(e.subject_id))
+                + ("" if e.school_class_id else _(" (подгруппы)"))
             )
             continue
         drafts.append(
@@ -622,7 +669,8 @@ def timetable_copy_week(
         raise ValidationError(
             {
                 "entries": [
-                    f"У {target.name} нет нагрузки по предметам: {', '.join(sorted(missing))} — назначьте учителей"
+                    _("У %(name)s нет нагрузки по предметам: %(missing)s — назначьте учителей")
+                    % {"name": target.name, "missing": ", ".join(sorted(missing))}
                 ]
             }
         )
@@ -773,10 +821,12 @@ def lessons_generate(
     moved; missing ones are inserted. A moved lesson counts at its planned date."""
     year = period.academic_year
     if year.school_id not in (None, school.pk):
-        raise ValidationError("Период из календаря другой школы")
+        raise ValidationError(_("Период из календаря другой школы"))
     effective = effective_year_for(school, year)
     if effective.pk != year.pk:
-        raise ValidationError(f"У школы свой календарь {effective.name}: генерируйте уроки по его периодам")
+        raise ValidationError(
+            _("У школы свой календарь %(name)s: генерируйте уроки по его периодам") % {"name": effective.name}
+        )
     start = max(period.starts_on, date_from or period.starts_on)
     end = min(period.ends_on, date_to or period.ends_on)
     report = GenerationReport()
@@ -911,7 +961,11 @@ def _person_name(person: Person) -> str:
 
 def _lesson_label(lesson: Lesson) -> str:
     target = lesson.school_class.name if lesson.school_class else lesson.group.name  # type: ignore[union-attr]
-    return f"{target}, {lesson.date:%d.%m.%Y}, {lesson.lesson_number} урок"
+    return _("%(target)s, %(date)s, %(lesson_number)s урок") % {
+        "target": target,
+        "date": format(lesson.date, "%d.%m.%Y"),
+        "lesson_number": lesson.lesson_number,
+    }
 
 
 def _lesson_snapshot(lesson: Lesson) -> dict[str, Any]:
@@ -956,7 +1010,9 @@ def lesson_substitute(
     with transaction.atomic():
         lesson = _locked(lesson)
         if lesson.status == LessonStatus.CANCELLED:
-            raise ValidationError(f"{_lesson_label(lesson)}: урок отменён — сначала верните его")
+            raise ValidationError(
+                _("%(lesson)s: урок отменён — сначала верните его") % {"lesson": _lesson_label(lesson)}
+            )
         if substitute is not None:
             if substitute.pk == lesson.teacher_id:
                 substitute = None
@@ -964,7 +1020,12 @@ def lesson_substitute(
                 person=substitute, school_id=lesson.school_id, role=MembershipRole.TEACHER, is_active=True
             ).exists():
                 raise ValidationError(
-                    {"substitute": [f"{_person_name(substitute)} не работает учителем в этой школе"]}
+                    {
+                        "substitute": [
+                            _("%(substitute)s не работает учителем в этой школе")
+                            % {"substitute": _person_name(substitute)}
+                        ]
+                    }
                 )
         if substitute is not None:
             with connection.cursor() as cursor:
@@ -1005,11 +1066,11 @@ def lesson_substitute(
 def lesson_cancel(*, lesson: Lesson, reason: str, actor: Any = None) -> Lesson:
     reason = (reason or "").strip()
     if not reason:
-        raise ValidationError({"reason": ["Укажите причину отмены урока"]})
+        raise ValidationError({"reason": [_("Укажите причину отмены урока")]})
     with transaction.atomic():
         lesson = _locked(lesson)
         if lesson.status == LessonStatus.CANCELLED:
-            raise ValidationError(f"{_lesson_label(lesson)}: урок уже отменён")
+            raise ValidationError(_("%(lesson)s: урок уже отменён") % {"lesson": _lesson_label(lesson)})
         old = _lesson_snapshot(lesson)
         lesson.status = LessonStatus.CANCELLED
         lesson.change_note = reason[:300]
@@ -1047,7 +1108,7 @@ def lesson_restore(*, lesson: Lesson, actor: Any = None) -> Lesson:
     with transaction.atomic():
         lesson = _locked(lesson)
         if lesson.status != LessonStatus.CANCELLED:
-            raise ValidationError(f"{_lesson_label(lesson)}: урок не отменён")
+            raise ValidationError(_("%(lesson)s: урок не отменён") % {"lesson": _lesson_label(lesson)})
         clashes = _check_free(
             lesson,
             date=lesson.date,
@@ -1097,7 +1158,9 @@ def lesson_move(
     with transaction.atomic():
         lesson = _locked(lesson)
         if lesson.status == LessonStatus.CANCELLED:
-            raise ValidationError(f"{_lesson_label(lesson)}: урок отменён — сначала верните его")
+            raise ValidationError(
+                _("%(lesson)s: урок отменён — сначала верните его") % {"lesson": _lesson_label(lesson)}
+            )
         settings = school_settings(school_id=lesson.school_id)
         year = StudyPeriod.objects.select_related("academic_year").get(pk=lesson.period_id).academic_year
         errors: list[str] = []
@@ -1105,7 +1168,10 @@ def lesson_move(
             academic_year=year, starts_on__lte=date, ends_on__gte=date
         ).first()
         if period is None:
-            errors.append(f"{date:%d.%m.%Y} не входит ни в один учебный период {year.name}")
+            errors.append(
+                _("%(date)s не входит ни в один учебный период %(name)s")
+                % {"date": format(date, "%d.%m.%Y"), "name": year.name}
+            )
         school_class = lesson.school_class or (lesson.group.school_class if lesson.group else None)
         holiday = (
             Holiday.objects.filter(academic_year=year, starts_on__lte=date, ends_on__gte=date)
@@ -1115,20 +1181,23 @@ def lesson_move(
         if holiday is not None:
             errors.append(f"{date:%d.%m.%Y} — {holiday.name}")
         if date.isoweekday() == 7:
-            errors.append(f"{date:%d.%m.%Y} — воскресенье")
+            errors.append(_("%(date)s — воскресенье") % {"date": format(date, "%d.%m.%Y")})
         schedule = _bell_schedule_of(lesson, settings)
         bell = schedule.bells.filter(lesson_number=lesson_number).first() if schedule else None
         if bell is None:
             errors.append(
-                f"урок {lesson_number} вне расписания звонков «{schedule.name if schedule else '—'}»"
+                _("урок %(lesson_number)s вне расписания звонков «%(name)s»")
+                % {"lesson_number": lesson_number, "name": schedule.name if schedule else "—"}
             )
         room_id = lesson.room_id if room == "keep" else (room.pk if isinstance(room, Room) else None)
         if isinstance(room, Room) and room.school_id != lesson.school_id:
-            errors.append(f"кабинет «{room.name}» из другой школы")
+            errors.append(_("кабинет «%(name)s» из другой школы") % {"name": room.name})
         if errors:
-            raise ValidationError([f"{_lesson_label(lesson)} → перенос: {e}" for e in errors])
+            raise ValidationError(
+                [_("%(lesson)s → перенос: %(e)s") % {"lesson": _lesson_label(lesson), "e": e} for e in errors]
+            )
         if bell is None or period is None:  # reported above
-            raise ValidationError(f"{_lesson_label(lesson)}: перенос невозможен")
+            raise ValidationError(_("%(lesson)s: перенос невозможен") % {"lesson": _lesson_label(lesson)})
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)", [7201, lesson.substitute_id or lesson.teacher_id]
@@ -1158,11 +1227,13 @@ def lesson_set_remote(*, lesson: Lesson, is_remote: bool, video_url: str = "", a
     video_url = (video_url or "").strip()
     if is_remote:
         if not video_url:
-            raise ValidationError({"video_url": ["Для дистанционного урока нужна ссылка на видеоурок"]})
+            raise ValidationError({"video_url": [_("Для дистанционного урока нужна ссылка на видеоурок")]})
         try:
             URLValidator(schemes=["http", "https"])(video_url)
         except ValidationError as exc:
-            raise ValidationError({"video_url": [f"«{video_url[:100]}» — не ссылка http(s)"]}) from exc
+            raise ValidationError(
+                {"video_url": [_("«%(video_url)s» — не ссылка http(s)") % {"video_url": video_url[:100]}]}
+            ) from exc
     else:
         video_url = ""
     with transaction.atomic():

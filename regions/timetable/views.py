@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from regions.academics.models import AcademicYear, StudyPeriod
 from regions.academics.selectors import school_settings
@@ -108,7 +109,8 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
                     chosen_load = next((x for x in loads if x.pk == load_id), None)
                     if chosen_load is None:
                         errors.append(
-                            f"{WEEKDAYS[day]}, {number} урок: эта нагрузка не относится к {school_class.name}"
+                            _("%(weekday)s, %(number)s урок: эта нагрузка не относится к %(name)s")
+                            % {"weekday": WEEKDAYS[day], "number": number, "name": school_class.name}
                         )
                         continue
                     drafts.append(
@@ -128,7 +130,7 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
                 services.timetable_class_week_save(
                     school_class=school_class, academic_year=year, drafts=drafts, actor=request.user
                 )
-                messages.success(request, f"Расписание {school_class.name} сохранено")
+                messages.success(request, _("Расписание %(name)s сохранено") % {"name": school_class.name})
                 return redirect(
                     f"{reverse('school-timetable', args=[school.pk])}?class={school_class.pk}&year={year.pk}&days={days}"
                 )
@@ -147,7 +149,10 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
     for message in errors:
         for day in range(1, days + 1):
             for number in numbers:
-                prefix = f"{WEEKDAYS[day].lower()}, {number} урок"
+                prefix = _("%(weekday)s, %(number)s урок") % {
+                    "weekday": WEEKDAYS[day].lower(),
+                    "number": number,
+                }
                 if any(message.startswith(f"{t}, {prefix}") for t in [school_class.name, *group_names]):
                     bad_cells.add((day, number))
     grid_rows = []
@@ -203,7 +208,11 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
             "errors": errors,
             "load_rows": load_rows,
             "periods": periods,
-            "parities": [(WeekParity.EVERY, "каждую"), (WeekParity.ODD, "нечёт."), (WeekParity.EVEN, "чёт.")],
+            "parities": [
+                (WeekParity.EVERY, _("каждую")),
+                (WeekParity.ODD, _("нечёт.")),
+                (WeekParity.EVEN, _("чёт.")),
+            ],
         },
     )
 
@@ -218,7 +227,7 @@ def timetable_action(request: HttpRequest, school_id: int) -> HttpResponse:
     class_id = id_or_zero(request.POST.get("class"))
     back = f"{reverse('school-timetable', args=[school.pk])}?class={class_id or ''}&year={year.pk if year else ''}"
     if year is None:
-        messages.error(request, "Нет учебного года")
+        messages.error(request, _("Нет учебного года"))
         return redirect(back)
     action = request.POST.get("action")
     try:
@@ -234,7 +243,9 @@ def timetable_action(request: HttpRequest, school_id: int) -> HttpResponse:
                 actor=request.user,
             )
             messages.success(
-                request, f"Поставлено уроков: {result.placed}; без кабинета: {result.without_room}"
+                request,
+                _("Поставлено уроков: %(placed)s; без кабинета: %(without_room)s")
+                % {"placed": result.placed, "without_room": result.without_room},
             )
             for message in result.unplaced:
                 messages.error(request, message)
@@ -244,19 +255,31 @@ def timetable_action(request: HttpRequest, school_id: int) -> HttpResponse:
                 school=school, pk=id_or_zero(request.POST.get("target"))
             ).first()
             if source is None or target is None:
-                raise ValidationError("Выберите класс, в который копировать")
+                raise ValidationError(_("Выберите класс, в который копировать"))
             services.timetable_copy_week(source=source, target=target, academic_year=year, actor=request.user)
-            messages.success(request, f"Неделя {source.name} скопирована в {target.name}")
+            messages.success(
+                request,
+                _("Неделя %(name)s скопирована в %(target_name)s")
+                % {"name": source.name, "target_name": target.name},
+            )
             back = f"{reverse('school-timetable', args=[school.pk])}?class={target.pk}&year={year.pk}"
         elif action == "generate":
             period = StudyPeriod.objects.filter(pk=id_or_zero(request.POST.get("period"))).first()
             if period is None:
-                raise ValidationError("Выберите период")
+                raise ValidationError(_("Выберите период"))
             report = services.lessons_generate(school=school, period=period, actor=request.user)
             messages.success(
                 request,
-                f"Уроки на {period.name}: создано {report.created}, обновлено {report.updated}, "
-                f"удалено {report.removed}, оставлено с записями журнала {report.kept_with_content}",
+                _(
+                    "Уроки на %(name)s: создано %(created)s, обновлено %(updated)s, удалено %(removed)s, оставлено с записями журнала %(kept_with_content)s"
+                )
+                % {
+                    "name": period.name,
+                    "created": report.created,
+                    "updated": report.updated,
+                    "removed": report.removed,
+                    "kept_with_content": report.kept_with_content,
+                },
             )
     except ValidationError as exc:
         show_errors(request, exc)
@@ -302,9 +325,9 @@ def teacher_week_page(request: HttpRequest, school_id: int, person_id: int) -> H
     school = school_or_403(request, school_id)
     person = Person.objects.filter(pk=person_id, memberships__school=school).first()
     if person is None:
-        raise Http404("Учитель не найден")
+        raise Http404(_("Учитель не найден"))
     name = short_person_name(person.surname, person.name, person.patronymic)
-    return _read_only_week(request, school, f"Учитель {name}", teacher=person.pk)
+    return _read_only_week(request, school, _("Учитель %(name)s") % {"name": name}, teacher=person.pk)
 
 
 @config_admin_required
@@ -312,8 +335,8 @@ def room_week_page(request: HttpRequest, school_id: int, room_id: int) -> HttpRe
     school = school_or_403(request, school_id)
     room = Room.objects.filter(pk=room_id, school=school).first()
     if room is None:
-        raise Http404("Кабинет не найден")
-    return _read_only_week(request, school, f"Кабинет «{room.name}»", room=room.pk)
+        raise Http404(_("Кабинет не найден"))
+    return _read_only_week(request, school, _("Кабинет «%(name)s»") % {"name": room.name}, room=room.pk)
 
 
 # --- lessons of a date ------------------------------------------------------------------------------------
@@ -324,7 +347,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
     school = school_or_403(request, school_id)
     try:
         day = (
-            parse_date(request.GET.get("date") or request.POST.get("date"), "Дата")
+            parse_date(request.GET.get("date") or request.POST.get("date"), _("Дата"))
             if (request.GET.get("date") or request.POST.get("date"))
             else timezone.localdate()
         )
@@ -340,7 +363,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
         action = request.POST.get("action")
         try:
             if lesson is None:
-                raise ValidationError("Урок не найден")
+                raise ValidationError(_("Урок не найден"))
             if action == "substitute":
                 person_id = parse_optional_id(request.POST.get("substitute"))
                 services.lesson_substitute(
@@ -358,8 +381,8 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
             elif action == "move":
                 services.lesson_move(
                     lesson=lesson,
-                    date=parse_date(request.POST.get("new_date"), "Новая дата"),
-                    lesson_number=parse_int(request.POST.get("new_number"), "Урок", high=20),
+                    date=parse_date(request.POST.get("new_date"), _("Новая дата")),
+                    lesson_number=parse_int(request.POST.get("new_number"), _("Урок"), high=20),
                     note=request.POST.get("note", ""),
                     actor=request.user,
                 )
@@ -370,7 +393,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
                     video_url=request.POST.get("video_url", ""),
                     actor=request.user,
                 )
-            messages.success(request, "Изменение сохранено")
+            messages.success(request, _("Изменение сохранено"))
         except ValidationError as exc:
             show_errors(request, exc)
         return redirect(

@@ -4,24 +4,26 @@ code (no foreign key into a region schema, none from one)."""
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class ImportFormat(models.TextChoices):
-    BUNDLE = "bundle", "Пакет реестра (msh-registry-1)"
+    BUNDLE = "bundle", gettext_lazy("Пакет реестра (msh-registry-1)")
     ONEROSTER = "oneroster", "OneRoster 1.2 CSV"
 
 
 class ImportMode(models.TextChoices):
-    FULL = "full", "Полный"
-    DELTA = "delta", "Изменения"
+    FULL = "full", gettext_lazy("Полный")
+    DELTA = "delta", gettext_lazy("Изменения")
 
 
 class ImportStatus(models.TextChoices):
-    QUEUED = "queued", "В очереди"
-    RUNNING = "running", "Выполняется"
-    SUCCEEDED = "succeeded", "Выполнен"
-    FAILED = "failed", "Ошибка"
-    INTERRUPTED = "interrupted", "Прерван"
+    QUEUED = "queued", gettext_lazy("В очереди")
+    RUNNING = "running", gettext_lazy("Выполняется")
+    SUCCEEDED = "succeeded", gettext_lazy("Выполнен")
+    FAILED = "failed", gettext_lazy("Ошибка")
+    INTERRUPTED = "interrupted", gettext_lazy("Прерван")
 
 
 class ImportJob(models.Model):
@@ -71,11 +73,15 @@ class ImportJob(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["region_code", "-created_at"])]
-        verbose_name = "задание импорта"
-        verbose_name_plural = "задания импорта"
+        verbose_name = gettext_lazy("задание импорта")
+        verbose_name_plural = gettext_lazy("задания импорта")
 
     def __str__(self) -> str:
-        return f"импорт #{self.pk} региона {self.region_code} ({self.status})"
+        return _("импорт #%(pk)s региона %(region_code)s (%(status)s)") % {
+            "pk": self.pk,
+            "region_code": self.region_code,
+            "status": self.status,
+        }
 
     @property
     def stage_label(self) -> str:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import psycopg
 from django.db import connection
+from django.utils.translation import gettext_lazy
 
 logger = logging.getLogger(__name__)
 
@@ -25,21 +26,21 @@ logger = logging.getLogger(__name__)
 PAUSE_ENV = "IMPORT_PAUSE_AT"
 
 STAGE_LABELS = {
-    "queued": "в очереди",
-    "open": "проверка файлов",
-    "read_schools": "чтение школ",
-    "read_people": "чтение людей",
-    "read_memberships": "чтение членств",
-    "read_guardians": "чтение связей родитель — ребёнок",
-    "check": "проверка ссылок и повторов",
-    "apply_schools": "запись школ",
-    "apply_people": "запись людей",
-    "apply_classes": "запись классов",
-    "apply_memberships": "запись членств",
-    "apply_guardians": "запись связей родитель — ребёнок",
-    "apply_accounts": "учётные записи",
-    "report": "отчёт",
-    "done": "готово",
+    "queued": gettext_lazy("в очереди"),
+    "open": gettext_lazy("проверка файлов"),
+    "read_schools": gettext_lazy("чтение школ"),
+    "read_people": gettext_lazy("чтение людей"),
+    "read_memberships": gettext_lazy("чтение членств"),
+    "read_guardians": gettext_lazy("чтение связей родитель — ребёнок"),
+    "check": gettext_lazy("проверка ссылок и повторов"),
+    "apply_schools": gettext_lazy("запись школ"),
+    "apply_people": gettext_lazy("запись людей"),
+    "apply_classes": gettext_lazy("запись классов"),
+    "apply_memberships": gettext_lazy("запись членств"),
+    "apply_guardians": gettext_lazy("запись связей родитель — ребёнок"),
+    "apply_accounts": gettext_lazy("учётные записи"),
+    "report": gettext_lazy("отчёт"),
+    "done": gettext_lazy("готово"),
 }
 
 

@@ -7,25 +7,27 @@ import io
 from collections.abc import Iterator
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tenants.imports.apply import COUNT_KINDS, ENTITIES
 from tenants.imports.models import ImportJob, ImportRejection
 from tenants.imports.progress import STAGE_LABELS
 
 ENTITY_LABELS = {
-    "schools": "школы",
-    "people": "люди",
-    "classes": "классы",
-    "memberships": "членства",
-    "guardian_links": "связи родитель — ребёнок",
-    "accounts": "учётные записи",
+    "schools": gettext_lazy("школы"),
+    "people": gettext_lazy("люди"),
+    "classes": gettext_lazy("классы"),
+    "memberships": gettext_lazy("членства"),
+    "guardian_links": gettext_lazy("связи родитель — ребёнок"),
+    "accounts": gettext_lazy("учётные записи"),
 }
 KIND_LABELS = {
-    "created": "создано",
-    "updated": "изменено",
-    "deactivated": "деактивировано",
-    "unchanged": "без изменений",
-    "rejected": "отклонено",
+    "created": gettext_lazy("создано"),
+    "updated": gettext_lazy("изменено"),
+    "deactivated": gettext_lazy("деактивировано"),
+    "unchanged": gettext_lazy("без изменений"),
+    "rejected": gettext_lazy("отклонено"),
 }
 
 
@@ -46,14 +48,16 @@ def import_last_jobs(*, region_codes: list[str]) -> dict[str, ImportJob]:
 
 def stage_label(stage: str) -> str:
     if stage.startswith("read:"):
-        return f"чтение {stage[5:]}"
-    return STAGE_LABELS.get(stage, stage)
+        return _("чтение %(stage)s") % {"stage": stage[5:]}
+    return str(STAGE_LABELS.get(stage, stage))
 
 
 def report_rows(job: ImportJob) -> list[tuple[str, list[int]]]:
     """(entity label, [created, updated, deactivated, unchanged, rejected]) per entity."""
     counts = job.counts or {}
-    return [(ENTITY_LABELS[e], [int(counts.get(e, {}).get(k, 0)) for k in COUNT_KINDS]) for e in ENTITIES]
+    return [
+        (str(ENTITY_LABELS[e]), [int(counts.get(e, {}).get(k, 0)) for k in COUNT_KINDS]) for e in ENTITIES
+    ]
 
 
 def changed_anything(job: ImportJob) -> bool:

@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django_tenants.utils import tenant_context
 
 from tenants.identity.services import identity_queue
@@ -57,7 +58,10 @@ class ImportJobError(RegionError):
 
 def _check_format(fmt: str) -> str:
     if fmt not in ImportFormat.values:
-        raise ImportJobError(f"Неизвестный формат «{fmt}»: ожидается {' или '.join(ImportFormat.values)}")
+        raise ImportJobError(
+            _("Неизвестный формат «%(fmt)s»: ожидается %(values)s")
+            % {"fmt": fmt, "values": " или ".join(ImportFormat.values)}
+        )
     return fmt
 
 
@@ -76,9 +80,9 @@ def import_job_create(
     region = region_get(code=region_code)
     _check_format(fmt)
     if mode not in (None, "", *ImportMode.values):
-        raise ImportJobError(f"Неизвестный режим «{mode}»: ожидается full или delta")
+        raise ImportJobError(_("Неизвестный режим «%(mode)s»: ожидается full или delta") % {"mode": mode})
     if isinstance(source, Path) and not source.exists():
-        raise ImportJobError(f"{source}: нет такого файла или папки")
+        raise ImportJobError(_("%(source)s: нет такого файла или папки") % {"source": source})
     job = ImportJob.objects.create(
         region_code=region.code,
         format=fmt,
@@ -119,7 +123,9 @@ def import_job_enqueue(*, job: ImportJob) -> None:
         except Exception as exc:  # kombu/redis raise their own connection errors
             logger.error("import job %s not queued: %s", job.pk, type(exc).__name__)
             _finish_failed(
-                job, f"Очередь задач недоступна ({type(exc).__name__}): импорт не поставлен в очередь"
+                job,
+                _("Очередь задач недоступна (%(error)s): импорт не поставлен в очередь")
+                % {"error": type(exc).__name__},
             )
 
     transaction.on_commit(send)
@@ -174,6 +180,13 @@ def import_job_run(*, job_id: int, on_progress: Callable[[str, int, int], None] 
     Any other job is left as it is — in particular an interrupted one, which a broker may
     deliver again much later: by then a newer import may have run, and its older input must not
     be applied over it. Running the import again means a new job."""
+    # The report (rejection reasons, the job's error) is stored and read by every operator
+    # later: it is written in the platform's language, whoever started the job.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _import_job_run(job_id=job_id, on_progress=on_progress)
+
+
+def _import_job_run(*, job_id: int, on_progress: Callable[[str, int, int], None] | None) -> ImportJob:
     import_jobs_reap()
     job = ImportJob.objects.get(pk=job_id)
     if job.status != ImportStatus.QUEUED:

@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 
 from core.roles import Role
 from tenants.imports.models import ImportJob
@@ -16,7 +17,7 @@ from tenants.imports.services import import_jobs_reap
 @login_required
 def import_job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if not request.user.has_role(Role.FEDERAL_OPERATOR):  # type: ignore[union-attr]
-        raise PermissionDenied("Отчёты об импорте доступны только федеральному оператору")
+        raise PermissionDenied(_("Отчёты об импорте доступны только федеральному оператору"))
     import_jobs_reap()
     job = get_object_or_404(ImportJob, pk=pk)
     return render(

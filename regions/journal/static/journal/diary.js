@@ -1,6 +1,7 @@
 // The diary's "done" checkbox: one request to the API; without script the form posts.
 (function () {
   "use strict";
+  var gettext = window.gettext || function (s) { return s; };  // Django's catalog, /jsi18n/
   var csrf = document.querySelector("input[name=csrfmiddlewaretoken]");
   document.addEventListener("change", function (event) {
     var box = event.target;
@@ -16,7 +17,7 @@
       box.closest(".hw").classList.toggle("done", box.checked);
     }).catch(function () {
       box.checked = !box.checked;
-      alert("Не удалось сохранить отметку. Попробуйте ещё раз.");
+      alert(gettext("Не удалось сохранить отметку. Попробуйте ещё раз."));
     });
   });
 })();

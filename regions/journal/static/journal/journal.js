@@ -1,9 +1,15 @@
 // The journal grid: keyboard entry, one JSON request per mark, attendance entry or final.
 // Arrow keys move between cells; type a value (and, after a space, a comment) and press Enter.
-// «н», «б», «оп» (+ a reason after a space) mark absence, illness, lateness. Click a mark to
-// change or delete it. No build step, no dependencies.
+// «н», «б», «оп» (+ a reason after a space; in English «a», «i», «l») mark absence, illness,
+// lateness. Click a mark to change or delete it. No build step, no dependencies. Words come from
+// Django's JavaScript catalog (/jsi18n/, loaded before this file); without it, Russian.
 (function () {
   "use strict";
+  var gettext = window.gettext || function (s) { return s; };
+  var pgettext = window.pgettext || function (c, s) { return s; };
+  var interpolate = window.interpolate || function (fmt, obj) {
+    return fmt.replace(/%\((\w+)\)s/g, function (m, k) { return String(obj[k]); });
+  };
   var table = document.getElementById("journal");
   if (!table) return;
   var status = document.getElementById("journal-status");
@@ -12,7 +18,16 @@
   var formSelect = document.getElementById("control-form");
   var dialog = document.getElementById("mark-dialog");
   var ATTENDANCE = { "н": "absent", "нб": "absent", "б": "ill", "бол": "ill", "оп": "late", "о": "late" };
-  var SHORT = { absent: "н", ill: "б", late: "оп" };
+  // the marks as the page's language writes them (the same words as the server's cells), typed too
+  var SHORT = {
+    absent: pgettext("attendance mark, short", "н"),
+    ill: pgettext("attendance mark, short", "б"),
+    late: pgettext("attendance mark, short", "оп")
+  };
+  Object.keys(SHORT).forEach(function (kind) {
+    var typed = SHORT[kind].toLowerCase();
+    if (!ATTENDANCE[typed]) ATTENDANCE[typed] = kind;
+  });
   var body = table.tBodies.length ? table.tBodies[0] : null;
   var headers = table.tHead ? table.tHead.rows[0].cells : [];
   function say(text, isError) {
@@ -32,7 +47,7 @@
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (!response.ok) {
           var fields = data.fields ? Object.keys(data.fields).map(function (k) { return data.fields[k].join(" "); }).join("; ") : "";
-          throw new Error((data.detail && data.detail !== "Некорректные данные" ? data.detail : fields || data.detail) || ("Ошибка " + response.status));
+          throw new Error((data.detail && data.detail !== gettext("Некорректные данные") ? data.detail : fields || data.detail) || interpolate(gettext("Ошибка %(status)s"), { status: response.status }, true));
         }
         return data;
       });
@@ -74,7 +89,7 @@
     b.setAttribute("data-weight", mark.weight);
     b.setAttribute("data-form", mark.control_form);
     b.setAttribute("data-comment", mark.comment || "");
-    b.title = mark.control_form_name + ", вес " + mark.weight + (mark.comment ? ": " + mark.comment : "");
+    b.title = interpolate(gettext("%(form)s, вес %(weight)s"), { form: mark.control_form_name, weight: mark.weight }, true) + (mark.comment ? ": " + mark.comment : "");
     b.textContent = mark.value;
     if (mark.weight !== 1) {
       var sub = document.createElement("sub");
@@ -113,13 +128,13 @@
     var request;
     if (ATTENDANCE[head]) {
       request = api("POST", "/api/v1/journal/attendance/", { lesson: lesson, student: student, kind: ATTENDANCE[head], reason: rest })
-        .then(function (entry) { putAttendance(cell, entry); return "Отметка «" + SHORT[entry.kind] + "» сохранена"; });
+        .then(function (entry) { putAttendance(cell, entry); return interpolate(gettext("Отметка «%(mark)s» сохранена"), { mark: SHORT[entry.kind] }, true); });
     } else {
       var body = { lesson: lesson, student: student, value: head, comment: rest };
       if (formSelect) body.control_form = Number(formSelect.value);
       request = api("POST", "/api/v1/journal/marks/", body).then(function (mark) {
         cell.insertBefore(markButton(mark), input);
-        return "Оценка " + mark.value + " (вес " + mark.weight + ") сохранена";
+        return interpolate(gettext("Оценка %(value)s (вес %(weight)s) сохранена"), { value: mark.value, weight: mark.weight }, true);
       });
     }
     cell.classList.add("saving");
@@ -141,7 +156,7 @@
 
   function saveFinal(input) {
     var value = input.value.trim() || input.getAttribute("data-proposed") || "";
-    if (!value) { say("Нет предложенной оценки: введите итоговую оценку", true); return; }
+    if (!value) { say(gettext("Нет предложенной оценки: введите итоговую оценку"), true); return; }
     var cell = input.closest("td"), row = input.closest("tr");
     var body = { student: Number(row.getAttribute("data-student")), subject: Number(table.getAttribute("data-subject")), value: value };
     body[table.getAttribute("data-kind") === "group" ? "group" : "school_class"] = Number(table.getAttribute("data-target"));
@@ -152,7 +167,9 @@
       cell.classList.remove("saving", "failed");
       cell.classList.toggle("override", final.is_override);
       input.value = final.value;
-      say("Итоговая оценка " + final.value + (final.is_override ? " (изменена учителем, предложено " + (final.proposed_value || "—") + ")" : " подтверждена"));
+      say(final.is_override
+        ? interpolate(gettext("Итоговая оценка %(value)s (изменена учителем, предложено %(proposed)s)"), { value: final.value, proposed: final.proposed_value || "—" }, true)
+        : interpolate(gettext("Итоговая оценка %(value)s подтверждена"), { value: final.value }, true));
       move(input, 1, 0);
     }, function (error) {
       cell.classList.remove("saving");
@@ -191,7 +208,7 @@
     dialog.querySelector(".dialog-error").textContent = "";
     Array.prototype.forEach.call(dialog.querySelectorAll(".mark-only"), function (el) { el.hidden = !isMark; });
     Array.prototype.forEach.call(dialog.querySelectorAll(".att-only"), function (el) { el.hidden = isMark; });
-    dialog.querySelector("h2").textContent = isMark ? "Оценка" : "Посещаемость";
+    dialog.querySelector("h2").textContent = isMark ? gettext("Оценка") : gettext("Посещаемость");
     if (isMark) {
       form.elements.value.value = button.getAttribute("data-value");
       if (button.getAttribute("data-form")) form.elements.control_form.value = button.getAttribute("data-form");
@@ -216,19 +233,19 @@
       if (isMark && dialog.returnValue === "save") {
         request = api("PATCH", "/api/v1/journal/marks/" + button.getAttribute("data-mark") + "/", {
           value: form.elements.value.value.trim(), control_form: Number(form.elements.control_form.value), comment: form.elements.comment.value
-        }).then(function (mark) { cell.replaceChild(markButton(mark), button); return "Оценка изменена"; });
+        }).then(function (mark) { cell.replaceChild(markButton(mark), button); return gettext("Оценка изменена"); });
       } else if (isMark) {
-        if (!window.confirm("Удалить оценку " + button.getAttribute("data-value") + "? Она останется в истории изменений.")) return;
+        if (!window.confirm(interpolate(gettext("Удалить оценку %(value)s? Она останется в истории изменений."), { value: button.getAttribute("data-value") }, true))) return;
         request = api("DELETE", "/api/v1/journal/marks/" + button.getAttribute("data-mark") + "/")
-          .then(function () { cell.removeChild(button); return "Оценка удалена"; });
+          .then(function () { cell.removeChild(button); return gettext("Оценка удалена"); });
       } else if (dialog.returnValue === "save") {
         request = api("POST", "/api/v1/journal/attendance/", {
           lesson: Number(cell.getAttribute("data-lesson")), student: Number(row.getAttribute("data-student")),
           kind: form.elements.kind.value, reason: form.elements.reason.value
-        }).then(function (entry) { putAttendance(cell, entry); return "Отметка изменена"; });
+        }).then(function (entry) { putAttendance(cell, entry); return gettext("Отметка изменена"); });
       } else {
         request = api("DELETE", "/api/v1/journal/attendance/" + button.getAttribute("data-att") + "/")
-          .then(function () { cell.removeChild(button); return "Отметка снята"; });
+          .then(function () { cell.removeChild(button); return gettext("Отметка снята"); });
       }
       request.then(function (message) { say(message); if (input) input.focus(); }, function (error) { say(error.message, true); });
     });
