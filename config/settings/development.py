@@ -1,5 +1,6 @@
 """Development: ``make run``. Works with no configuration at all."""
 
+import hashlib
 import os
 
 from config.embedded_db import database_settings_from_url, embedded_database_url
@@ -22,3 +23,10 @@ SITE_SCHEME = env_str("SITE_SCHEME", "http")
 SITE_PORT = env_str("SITE_PORT", os.environ.get("PORT", "8000"))
 PUBLIC_URL_SCHEME = os.environ.get("PUBLIC_URL_SCHEME", "http")
 PUBLIC_URL_PORT = os.environ.get("PUBLIC_URL_PORT", os.environ.get("PORT", "8000"))
+
+# One queue per checkout: two `make run`s on one machine share Redis but not their databases,
+# so a worker must never take the other checkout's tasks.
+CELERY_TASK_DEFAULT_QUEUE = env_str(
+    "CELERY_QUEUE",
+    "msh-dev-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:8],  # noqa: F405
+)

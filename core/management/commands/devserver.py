@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -140,6 +141,9 @@ class Command(BaseCommand):
             for child in children:
                 child.terminate()
             return
+        # `kill` (SIGTERM) must end the worker and the identity provider too, not orphan them:
+        # turned into SystemExit, it runs the finally below like Ctrl+C does
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
         try:
             call_command("runserver", f"0.0.0.0:{port}", use_reloader=False)
         finally:
