@@ -36,9 +36,21 @@ def require_service(name: str, host: str, port: int) -> None:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
+def django_db_setup(django_db_setup, django_db_blocker, request):
+    from django.test.utils import setup_databases, teardown_databases
+
     from tenants.models import Region, RegionStatus
     from tenants.services import region_create
+
+    # pytest-django creates the test database only when a collected test asks for `db`,
+    # `transactional_db` or the django_db mark. Tests that commit on purpose (a real worker, a
+    # server process) ask for django_db_setup alone; run on their own, they would otherwise
+    # land on the developer's database.
+    own_databases = None
+    if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+        keepdb = bool(request.config.getoption("reuse_db", False))
+        with django_db_blocker.unblock():
+            own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"}, keepdb=keepdb)
 
     with django_db_blocker.unblock():
         for code, domain in (REGION_A, REGION_B):
@@ -48,6 +60,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
             elif region.status != RegionStatus.ACTIVE:
                 Region.objects.filter(pk=region.pk).update(status=RegionStatus.ACTIVE)
         tenant_db.set_schema_to_public()
+    yield
+    if own_databases is not None and not request.config.getoption("reuse_db", False):
+        with django_db_blocker.unblock():
+            teardown_databases(own_databases, verbosity=0)
 
 
 @pytest.fixture
