@@ -50,7 +50,9 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
         keepdb = bool(request.config.getoption("reuse_db", False))
         with django_db_blocker.unblock():
-            own_databases = setup_databases(verbosity=0, interactive=False, aliases={"default"}, keepdb=keepdb)
+            own_databases = setup_databases(
+                verbosity=0, interactive=False, aliases={"default"}, keepdb=keepdb
+            )
 
     with django_db_blocker.unblock():
         for code, domain in (REGION_A, REGION_B):
