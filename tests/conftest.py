@@ -37,6 +37,7 @@ def require_service(name: str, host: str, port: int) -> None:
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker, request):
+    from django.db.backends.base.creation import TEST_DATABASE_PREFIX
     from django.test.utils import setup_databases, teardown_databases
 
     from tenants.models import Region, RegionStatus
@@ -47,11 +48,16 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     # server process) ask for django_db_setup alone; run on their own, they would otherwise
     # land on the developer's database.
     own_databases = None
-    if connection.settings_dict["NAME"] != connection.creation._get_test_db_name():
+    test_name = connection.settings_dict["TEST"].get("NAME") or TEST_DATABASE_PREFIX + str(
+        connection.settings_dict["NAME"]
+    )
+    if connection.settings_dict["NAME"] != test_name and not str(connection.settings_dict["NAME"]).startswith(
+        TEST_DATABASE_PREFIX
+    ):
         keepdb = bool(request.config.getoption("reuse_db", False))
         with django_db_blocker.unblock():
             own_databases = setup_databases(
-                verbosity=0, interactive=False, aliases={"default"}, keepdb=keepdb
+                verbosity=0, interactive=False, aliases={"default": False}, keepdb=keepdb
             )
 
     with django_db_blocker.unblock():
