@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import polib
+import polib  # type: ignore[import-untyped,unused-ignore]
 import pytest
 from django.apps import apps
 from django.conf import settings
