@@ -52,18 +52,21 @@ def scaled(size: dict[str, int], divisor: int) -> dict[str, int]:
 
 
 def run_child(args: list[str]) -> tuple[float, float, int, str]:
-    """Runs ``manage.py <args>``; returns (seconds, peak RSS in MB, exit code, output)."""
-    cmd = [sys.executable, str(ROOT / "manage.py"), *args]
-    with tempfile.TemporaryFile() as out:
-        started = time.perf_counter()
-        proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-        # wait4 gives this child's own rusage (RUSAGE_CHILDREN would be the max over all).
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        text = out.read().decode("utf-8", errors="replace")
-    return elapsed, usage.ru_maxrss / 1024, proc.returncode, text
+    """Runs ``manage.py <args>``; returns (seconds, peak RSS in MB, exit code, output). The peak
+    is the child's own (``_peak_rss.py``: VmHWM at exit), not wait4's maxrss, which Linux
+    carries over from this large process into the child it spawns."""
+    with tempfile.TemporaryDirectory() as tmp:
+        peak_file = Path(tmp) / "peak_kb"
+        cmd = [sys.executable, str(ROOT / "bench" / "_peak_rss.py"), str(ROOT / "manage.py"), *args]
+        env = {**os.environ, "PEAK_RSS_FILE": str(peak_file)}
+        with tempfile.TemporaryFile() as out:
+            started = time.perf_counter()
+            code = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT).returncode
+            elapsed = time.perf_counter() - started
+            out.seek(0)
+            text = out.read().decode("utf-8", errors="replace")
+        peak_mb = int(peak_file.read_text()) / 1024 if peak_file.exists() else float("nan")
+    return elapsed, peak_mb, code, text
 
 
 def make_registry(out: Path, size: dict[str, int], *extra: str) -> tuple[float, float]:

@@ -11,6 +11,20 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tenants.registry_gen import Dialect, Options, generate
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory. VmHWM belongs to the address space this program's
+    exec made; getrusage's maxrss would also count a large parent that started it (Linux carries
+    maxrss across exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 class Command(BaseCommand):
     help = (
         "Синтетический реестр региона в формате пакета msh-registry-1: школы, люди, классы, "
@@ -93,7 +107,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         total = sum(n for name, n in result.rows.items() if name != "manifest.csv")
         files = ", ".join(f"{name} {n}" for name, n in result.rows.items() if name != "manifest.csv")
-        peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        peak_mb = peak_rss_mb()
         people = result.people
         rate = f"{total / max(result.seconds, 1e-9):,.0f}".replace(",", " ")
         self.stdout.write(
