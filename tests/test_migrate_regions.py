@@ -25,3 +25,28 @@ def test_dry_run_finds_exactly_the_schema_behind(region_a, region_b):
     assert behind >= 1
     assert f"region_16: {behind} миграций к применению" in output
     assert "region_05" not in output
+
+
+def test_a_missing_database_is_named_not_a_traceback(django_db_setup):
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from tests.conftest import database_url_for_subprocess
+
+    name = connection.settings_dict["NAME"]
+    url = database_url_for_subprocess().replace(f"/{name}", "/msh_no_such_database_here", 1)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "migrate_regions"],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "config.settings.test"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "Нет соединения с базой данных msh_no_such_database_here" in result.stderr
+    assert "createdb" in result.stderr
+    assert "Traceback" not in result.stderr

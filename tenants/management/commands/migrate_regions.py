@@ -13,9 +13,10 @@ import time
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
-from django.db import connection
+from django.core.management.base import BaseCommand, CommandError
+from django.db import OperationalError, connection
 from django.db.migrations.loader import MigrationLoader
+from django.utils.translation import gettext as _
 
 from core.db import db
 from tenants.models import Region, RegionStatus
@@ -65,6 +66,19 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         started = time.perf_counter()
+        try:
+            db.ensure_connection()
+        except OperationalError as exc:
+            name = db.settings_dict.get("NAME")
+            host = db.settings_dict.get("HOST") or "localhost"
+            raise CommandError(
+                _("Нет соединения с базой данных %(name)s на %(host)s: %(error)s")
+                % {"name": name, "host": host, "error": str(exc).strip().splitlines()[-1]}
+                + "\n"
+                + _(
+                    "Создайте её (createdb) или уберите DATABASE_URL, чтобы работать со встроенной PostgreSQL."
+                )
+            ) from None
         db.set_schema_to_public()
         shared, tenant = expected_migrations()
         public = settings.PUBLIC_SCHEMA_NAME
