@@ -67,10 +67,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         started = time.perf_counter()
         try:
-            db.ensure_connection()
+            connection.ensure_connection()
         except OperationalError as exc:
-            name = db.settings_dict.get("NAME")
-            host = db.settings_dict.get("HOST") or "localhost"
+            name = connection.settings_dict.get("NAME")
+            host = connection.settings_dict.get("HOST") or "localhost"
             raise CommandError(
                 _("Нет соединения с базой данных %(name)s на %(host)s: %(error)s")
                 % {"name": name, "host": host, "error": str(exc).strip().splitlines()[-1]}
