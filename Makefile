@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test bench lint format venv migrate demo clean-var idp messages
+.PHONY: run test bench lint format venv migrate demo clean-var idp messages db-stop
 IDP := deploy/dev-idp
 
 venv: $(STAMP)
@@ -55,6 +55,13 @@ messages: venv
 	$(PY) manage.py makemessages -l en -l ru --no-obsolete --add-location=file $(MESSAGES_IGNORE) --settings=config.settings.test
 	$(PY) manage.py makemessages -d djangojs -l en -l ru --no-obsolete --add-location=file $(MESSAGES_IGNORE) --settings=config.settings.test
 	$(PY) manage.py compilemessages -l en -l ru $(MESSAGES_IGNORE) --settings=config.settings.test
+
+## The embedded PostgreSQL keeps running between commands (make run and make test reuse it);
+## this stops it (fast shutdown). The next make run or make test starts it again.
+db-stop:
+	@if [ -f var/pgdata/postmaster.pid ] && kill -0 $$(head -1 var/pgdata/postmaster.pid) 2>/dev/null; then \
+	  kill -INT $$(head -1 var/pgdata/postmaster.pid) && echo "embedded PostgreSQL stopped"; \
+	else echo "embedded PostgreSQL is not running"; fi
 
 clean-var:
 	rm -rf var/
