@@ -506,13 +506,35 @@ def test_school_admin_sees_the_audit_of_their_school_only(w, region_a, login):
         services.mark_create(actor=w.admin2.user, lesson_id=w.c_lesson.pk, student_id=w.st_c.pk, value="2")
         assert Mark.objects.filter(pk=mark.pk).exists()  # nothing hard-deleted
     html = login(w.admin).get("/journal/audit/").content.decode()
-    assert html.count("mark_create") == 1 and "mark_change" in html and "mark_delete" in html
-    assert "3 → 4" in html and "Алиев Артём" in html and w.teacher.user.username in html
+    assert html.count("Оценка поставлена") == 1 and "Оценка изменена" in html and "Оценка удалена" in html
+    assert "Оценка: 3 → 4" in html and "Алиев Артём" in html
+    # the actor by name (the login in the tooltip), the lesson's date as DD.MM.YYYY
+    assert "Магомедова Патимат" in html and f'title="{w.teacher.user.username}"' in html
+    assert w.lesson.date.strftime("%d.%m.%Y") in html and w.lesson.date.isoformat() not in html
     assert "Ёлкин" not in html
     html = login(w.admin2).get("/journal/audit/").content.decode()
     assert "Ёлкин Пётр" in html and "Алиев" not in html
     assert login(w.teacher).get("/journal/audit/").status_code == 404
     assert login(w.admin).get(f"/journal/audit/?school={w.s2.pk}").status_code == 404
+
+
+def test_audit_page_says_in_words_what_changed_in_attendance_and_finals(w, region_a, login):
+    with tenant_context(region_a):
+        services.attendance_set(
+            actor=w.teacher.user, lesson_id=w.lesson.pk, student_id=w.st2.pk, kind="late", reason="автобус"
+        )
+        services.attendance_set(actor=w.teacher.user, lesson_id=w.lesson.pk, student_id=w.st2.pk, kind="ill")
+        services.final_mark_set(
+            actor=w.teacher.user, student_id=w.st1.pk, subject_id=w.math.pk, value="4",
+            school_class_id=w.a.pk, period_id=w.period.pk,
+        )  # fmt: skip
+    html = login(w.admin).get("/journal/audit/").content.decode()
+    assert "Отметка посещаемости поставлена" in html and "Отметка посещаемости изменена" in html
+    assert "Отметка: — → опоздал" in html and "Причина: — → автобус" in html
+    assert "Отметка: опоздал → болел" in html and "Причина: автобус → —" in html
+    assert "Итоговая оценка выставлена" in html and "Оценка: — → 4" in html
+    assert f"Математика, 5А, {w.period.name}" in html
+    assert "attendance_" not in html and "final_mark" not in html and "kind:" not in html
 
 
 # --- two regions -----------------------------------------------------------------------------------------------
@@ -562,4 +584,4 @@ def test_audit_pages_by_the_last_entry_seen(w, region_a, login):
     before = re.search(r'href="\?before=(\d+)"', html)
     assert before is not None
     html = client.get(f"/journal/audit/?before={before.group(1)}").content.decode()
-    assert html.count("<tr>") == 1 + 5 and "mark_create" in html and 'href="?before=' not in html
+    assert html.count("<tr>") == 1 + 5 and "Оценка поставлена" in html and 'href="?before=' not in html
