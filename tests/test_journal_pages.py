@@ -444,6 +444,8 @@ def test_marks_page_shows_average_hints_and_finals(w, region_a, login):
         in html
     )
     assert "Английский язык" in html  # a subject of the period without marks is listed
+    # …without hints: with no marks there is nothing to count up to (it listed "1 five" per weight)
+    assert "До 4" not in html and html.count("До 5") == 1
     finals = html[html.index("Итоговые оценки") :]
     assert "<td>4</td>" in finals
 
