@@ -320,6 +320,50 @@ def test_lesson_page_sets_topic_and_homework_with_a_file(w, region_a, login):
         attachment.file.delete(save=False)
 
 
+def test_lesson_page_gives_homework_due_at_a_chosen_lesson(w, region_a, login):
+    client = login(w.teacher)
+    url = f"/journal/lesson/{w.lessons[0].pk}/"
+    html = client.get(url).content.decode()
+    # the later lessons of 5А mathematics to choose from, the next one first and marked
+    later = [w.lessons[1], w.lessons[2], w.sub_lesson, w.today_lesson, w.future]
+    options = re.findall(r'<option value="(\d+)"', html[html.index('name="due_lesson"') :])
+    assert options[: len(later)] == [str(lesson.pk) for lesson in later]
+    assert f"{w.lessons[1].date.strftime('%d.%m.%Y')}, 2 урок (следующий)" in html
+    response = client.post(
+        url, {"action": "homework", "text": "К контрольной", "due_lesson": str(w.future.pk)}
+    )
+    assert response.status_code == 302
+    # a date typed in wins over the list
+    day = w.future.date + datetime.timedelta(days=1)
+    response = client.post(
+        url,
+        {
+            "action": "homework",
+            "text": "Проект",
+            "due_lesson": str(w.lessons[1].pk),
+            "due_date": f"{day:%d.%m.%Y}",
+        },
+    )
+    assert response.status_code == 302
+    with tenant_context(region_a):
+        by_text = {hw.text: hw for hw in Homework.objects.filter(lesson=w.lessons[0])}
+        assert by_text["К контрольной"].due_lesson == w.future
+        assert by_text["Проект"].due_lesson is None and by_text["Проект"].due_date == day
+
+
+def test_lesson_page_keeps_nothing_of_a_homework_whose_file_is_refused(w, region_a, login, monkeypatch):
+    client = login(w.teacher)
+    url = f"/journal/lesson/{w.lessons[0].pk}/"
+    big = SimpleUploadedFile("большой.pdf", b"x" * 2048)
+    monkeypatch.setattr(services, "HOMEWORK_FILE_MAX_BYTES", 1024)
+    response = client.post(url, {"action": "homework", "text": "№ 7 с файлом", "files": [big]})
+    html = response.content.decode()
+    assert response.status_code == 400 and "большой.pdf" in html
+    assert "№ 7 с файлом</textarea>" in html  # the text typed is still there
+    with tenant_context(region_a):
+        assert not Homework.objects.filter(lesson=w.lessons[0]).exists()
+
+
 def test_variant_file_only_for_its_student(w, region_a, login):
     with tenant_context(region_a):
         hw = services.homework_create(actor=w.teacher.user, lesson_id=w.lessons[0].pk, text="Общее")

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -433,6 +433,15 @@ def lesson_topic_set(*, actor: User, lesson_id: int, topic: str) -> LessonConten
 
 def next_lesson(lesson: Lesson) -> Lesson | None:
     """The next scheduled lesson of the same class or group and subject (the default due lesson)."""
+    return _later_lessons(lesson).first()
+
+
+def next_lessons(lesson: Lesson, *, limit: int = 10) -> list[Lesson]:
+    """The lessons homework given at ``lesson`` can be due at, soonest first."""
+    return list(_later_lessons(lesson)[:limit])
+
+
+def _later_lessons(lesson: Lesson) -> QuerySet[Lesson]:
     qs = Lesson.objects.filter(subject_id=lesson.subject_id, status=LessonStatus.SCHEDULED).filter(
         Q(date__gt=lesson.date) | Q(date=lesson.date, lesson_number__gt=lesson.lesson_number)
     )
@@ -440,7 +449,7 @@ def next_lesson(lesson: Lesson) -> Lesson | None:
         qs = qs.filter(school_class_id=lesson.school_class_id)
     else:
         qs = qs.filter(group_id=lesson.group_id)
-    return qs.order_by("date", "lesson_number").first()
+    return qs.order_by("date", "lesson_number")
 
 
 def _due(

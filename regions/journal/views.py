@@ -14,7 +14,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import models, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
@@ -149,7 +149,10 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST":
         try:
-            _lesson_post(request, lesson.pk)
+            # a homework and its files are one change: a file refused (too big) leaves no homework
+            # behind that a second try would duplicate
+            with transaction.atomic():
+                _lesson_post(request, lesson.pk)
         except JournalError as exc:
             errors.append(exc.message)
         else:
@@ -164,8 +167,10 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "homework": selectors.lesson_homework(lesson.pk),
             "students": selectors.lesson_students(lesson),
             "writable": can_write_lesson(viewer, lesson),
-            "next_lesson": services.next_lesson(lesson),
+            "due_lessons": services.next_lessons(lesson),
             "errors": errors,
+            # what was typed comes back with the error instead of an empty form
+            "posted": request.POST if errors else {},
             "journal_kind": "class" if lesson.school_class_id else "group",
             "journal_target": lesson.school_class_id or lesson.group_id,
         },
@@ -187,7 +192,8 @@ def _lesson_post(request: HttpRequest, lesson_id: int) -> None:
             actor=user,
             lesson_id=lesson_id,
             text=request.POST.get("text", ""),
-            due_lesson_id=_int(request.POST.get("due_lesson")),
+            # a date typed in wins over the lesson picked in the list (which always has one)
+            due_lesson_id=None if due_date else _int(request.POST.get("due_lesson")),
             due_date=due_date,
         )
         for upload in request.FILES.getlist("files"):
