@@ -205,6 +205,37 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             expect(
                 page.locator(f"tr[data-student='{w.st2.pk}'] td[data-lesson='{w.lesson.pk}'] button.mark")
             ).to_have_count(0)
+
+            # the row's average, proposed final and hints follow each mark without a reload, and
+            # say what the server says: 5 (weight 1) → 5,00 → 5
+            expect(row.locator("td.avg")).to_have_text("5,00")
+            expect(row.locator("input.final-entry")).to_have_attribute("placeholder", "5")
+            page.select_option("#control-form", str(w.test.pk))  # «Контрольная работа», weight 3
+            row.locator(f"td[data-lesson='{w.lessons[1].pk}'] input.entry").focus()
+            page.keyboard.type("2")
+            page.keyboard.press("Enter")
+            # (5·1 + 2·3) / 4 = 2,75 → 3; a 4 needs 3.5: (11 + 5n)/(4 + n) ≥ 3.5 → n = 2 of weight 1,
+            # (11 + 10)/6 = 3.5 → 1 of weight 2; a 5 needs 4.5: (11 + 5n)/(4 + n) ≥ 4.5 → n = 14
+            expect(row.locator("td.avg")).to_have_text("2,75")
+            expect(row.locator("input.final-entry")).to_have_attribute("placeholder", "3")
+            hints = row.locator("td.avg").get_attribute("title") or ""
+            assert (
+                hints.startswith("До 4: 2 пятёрки с весом 1 или 1 пятёрка с весом 2")
+                and "До 5: 14 пятёрок с весом 1" in hints
+            )
+            page.reload()
+            expect(page.locator("#journal[data-ready='1']")).to_have_count(1)
+            assert (
+                row.locator("td.avg").inner_text() == "2,75"
+                and row.locator("td.avg").get_attribute("title") == hints
+            )
+            # a deleted mark leaves the average too (the dialog, then the browser's confirmation)
+            page.on("dialog", lambda d: d.accept())
+            row.locator(f"td[data-lesson='{w.lessons[1].pk}'] button.mark").click()
+            page.click("#mark-dialog button[value=delete]")
+            expect(page.locator("#journal-status")).to_contain_text("удалена")
+            expect(row.locator("td.avg")).to_have_text("5,00")
+            expect(row.locator("input.final-entry")).to_have_attribute("placeholder", "5")
             teacher.close()
 
             # --- the parent, on a phone -------------------------------------------------------------
@@ -213,7 +244,7 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             )
             page = parent.new_page()
             login(page, base, w.logins["parent"], PASSWORD)
-            expect(page.locator("#nav-notifications .badge")).to_have_text("1")
+            expect(page.locator("#nav-notifications .badge")).to_have_text("2")  # the 5 and the deleted 2
             page.click("text=Дневник")
             page.click(f"a[href='?student={w.st1.pk}']")
             page.goto(f"{base}/diary/?student={w.st1.pk}&date={w.lesson.date.isoformat()}")
@@ -221,7 +252,7 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             expect(lesson_row).to_contain_text("Математика")
             expect(lesson_row.locator(".mark")).to_have_text(re.compile(r"^5"))
             page.click("#nav-notifications")
-            expect(page.locator("ul.notifications li").first).to_contain_text("Алиев Артём: новая оценка 5")
+            expect(page.locator("ul.notifications li").last).to_contain_text("Алиев Артём: новая оценка 5")
             page.click("text=Отметить все прочитанными")
             expect(page.locator("#nav-notifications .badge")).to_have_count(0)
             parent.close()

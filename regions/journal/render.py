@@ -23,14 +23,21 @@ from regions.journal.selectors import JournalPage
 
 
 def _mark(
-    mark_id: int, value: str, weight: int, form: str, comment: str, form_id: int, weight_word: str
+    mark_id: int,
+    value: str,
+    weight: int,
+    form: str,
+    comment: str,
+    form_id: int,
+    five: int | None,
+    weight_word: str,
 ) -> str:
     title = f"{form}, {weight_word} {weight}" + (f": {comment}" if comment else "")
     weight_sub = f"<sub>{weight}</sub>" if weight != 1 else ""
     return (
         f'<button type="button" class="mark w{weight}" data-mark="{mark_id}" data-value="{escape(value)}" '
-        f'data-weight="{weight}" data-form="{form_id}" data-comment="{escape(comment)}" '
-        f'title="{escape(title)}">{escape(value)}{weight_sub}</button>'
+        f'data-weight="{weight}" data-five="{"" if five is None else five}" data-form="{form_id}" '
+        f'data-comment="{escape(comment)}" title="{escape(title)}">{escape(value)}{weight_sub}</button>'
     )
 
 
@@ -80,7 +87,10 @@ def journal_rows(page: JournalPage) -> SafeString:
     for row in page.rows:
         student = row.student
         name = escape(f"{student.surname} {student.name}")
-        out.append(f'<tr data-student="{student.id}"><th scope="row" class="student">{name}</th>')
+        out.append(
+            f'<tr data-student="{student.id}" data-sum="{row.sum_hundredths}" data-weights="{row.weight_sum}">'
+            f'<th scope="row" class="student">{name}</th>'
+        )
         for c, (marks, attendance, writable) in enumerate(row.cells):
             parts = [_attendance(attendance)] if attendance else []
             parts.extend(_mark(*m, weight_word) for m in marks)

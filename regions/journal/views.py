@@ -119,6 +119,7 @@ def journal_grid(request: HttpRequest, kind: str, target_id: int, subject_id: in
                 "header_html": journal_header(page),
                 "rows_html": journal_rows(page),
                 "scale_values": page.scale.valid_values() if page.scale else [],
+                "weights": sorted({f.weight for f in page.control_forms}),
                 "attendance_kinds": AttendanceKind.choices,
             },
         )
