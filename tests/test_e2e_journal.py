@@ -244,7 +244,8 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             )
             page = parent.new_page()
             login(page, base, w.logins["parent"], PASSWORD)
-            expect(page.locator("#nav-notifications .badge")).to_have_text("2")  # the 5 and the deleted 2
+            # the 5, the 2 and the 2 taken back
+            expect(page.locator("#nav-notifications .badge")).to_have_text("3")
             page.click("text=Дневник")
             page.click(f"a[href='?student={w.st1.pk}']")
             page.goto(f"{base}/diary/?student={w.st1.pk}&date={w.lesson.date.isoformat()}")
@@ -252,6 +253,7 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             expect(lesson_row).to_contain_text("Математика")
             expect(lesson_row.locator(".mark")).to_have_text(re.compile(r"^5"))
             page.click("#nav-notifications")
+            expect(page.locator("ul.notifications li").first).to_contain_text("Алиев Артём: оценка 2 удалена")
             expect(page.locator("ul.notifications li").last).to_contain_text("Алиев Артём: новая оценка 5")
             page.click("text=Отметить все прочитанными")
             expect(page.locator("#nav-notifications .badge")).to_have_count(0)

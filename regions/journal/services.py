@@ -313,6 +313,8 @@ def mark_delete(*, actor: User, mark_id: int) -> Mark:
             "context": _context(lesson, mark.student_id),
         },
     )
+    # the parents were told of the mark; a mark taken back is a change they hear of too
+    _notify_mark(mark, lesson, mark.control_form, NotificationKind.MARK_CHANGED)
     return mark
 
 
@@ -401,6 +403,7 @@ def attendance_delete(*, actor: User, attendance_id: int) -> Attendance:
             "context": _context(lesson, entry.student_id),
         },
     )
+    _notify_absence(entry, lesson)
     return entry
 
 
@@ -1036,11 +1039,12 @@ def _notify_mark(
     mark: Mark, lesson: Lesson, form: ControlForm, kind: str, *, old_value: str | None = None
 ) -> None:
     name = _student_name(mark.student_id)
-    what = (
-        f"оценка изменена: {old_value} → {mark.value}"
-        if kind == NotificationKind.MARK_CHANGED
-        else f"новая оценка {mark.value}"
-    )
+    if mark.is_deleted:
+        what = f"оценка {mark.value} удалена"
+    elif kind == NotificationKind.MARK_CHANGED:
+        what = f"оценка изменена: {old_value} → {mark.value}"
+    else:
+        what = f"новая оценка {mark.value}"
     text = (
         f"{name}: {what} по предмету «{lesson.subject.name}» ({form.name}, вес {mark.weight}), "
         f"урок {lesson.date:%d.%m.%Y}"
@@ -1058,10 +1062,12 @@ def _notify_mark(
 def _notify_absence(entry: Attendance, lesson: Lesson) -> None:
     name = _student_name(entry.student_id)
     reason = f" ({entry.reason})" if entry.reason else ""
-    text = (
-        f"{name}: {entry.get_kind_display()}{reason} — «{lesson.subject.name}», "
-        f"{lesson.date:%d.%m.%Y}, {lesson.lesson_number} урок"
+    what = (
+        f"отметка «{entry.get_kind_display()}» снята"
+        if entry.is_deleted
+        else f"{entry.get_kind_display()}{reason}"
     )
+    text = f"{name}: {what} — «{lesson.subject.name}», {lesson.date:%d.%m.%Y}, {lesson.lesson_number} урок"
     notifications_create(
         student_id=entry.student_id,
         kind=NotificationKind.ABSENCE,
