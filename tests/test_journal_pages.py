@@ -287,6 +287,23 @@ def test_year_page_proposes_from_period_finals(w, region_a, login):
     assert "4,50 → 5" in html and 'class="final-entry"' in html
 
 
+def test_a_refused_page_is_the_platforms_own_404_in_russian(w, login, public_client):
+    """A teacher following an old link to a class they do not teach, a parent guessing another
+    child: a page of the site (its header, a way home, a phone's viewport), not Django's bare
+    English «Not Found»."""
+    for response in (
+        login(w.other_teacher).get(grid_url(w)),
+        login(w.parent).get(f"/diary/?student={w.st2.pk}"),
+    ):
+        html = response.content.decode()
+        assert response.status_code == 404
+        assert "Страница не найдена" in html and 'name="viewport"' in html and 'href="/"' in html
+        assert "Not Found" not in html
+    # the federal console's host renders it too (no region in the context)
+    response = public_client.get("/no-such-page/")
+    assert response.status_code == 404 and "Страница не найдена" in response.content.decode()
+
+
 # --- the lesson page: topic, homework, files --------------------------------------------------------------
 
 
