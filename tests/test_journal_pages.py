@@ -426,7 +426,8 @@ def test_week_shows_timetable_changes_topics_homework_and_marks(w, region_a, log
         services.homework_create(actor=w.teacher.user, lesson_id=moved.pk, text="Выучить слова",
                                  due_date=monday + 2 * DAY)  # fmt: skip
         services.mark_create(actor=w.teacher.user, lesson_id=moved.pk, student_id=w.st1.pk, value="4",
-                             control_form_id=w.test.pk)  # fmt: skip
+                             control_form_id=w.test.pk, comment="не решена задача 3")  # fmt: skip
+        services.mark_create(actor=w.teacher.user, lesson_id=moved.pk, student_id=w.st1.pk, value="5")
         services.attendance_set(actor=w.teacher.user, lesson_id=moved.pk, student_id=w.st1.pk, kind="late",
                                 reason="автобус")  # fmt: skip
     assert cancelled.status == LessonStatus.CANCELLED
@@ -435,6 +436,9 @@ def test_week_shows_timetable_changes_topics_homework_and_marks(w, region_a, log
     assert "отменён" in html
     assert "Present Simple" in html
     assert "4<sub>3</sub>" in html and "автобус" in html
+    # written out, not only in tooltips a phone never shows: the reason, the weighty form, the comment
+    notes = re.findall(r'<small class="mark-note">(.*?)</small>', html)
+    assert notes == ["опоздал: автобус", f"4 — {w.test.name}: не решена задача 3"]
     assert "Выучить слова" in html and 'class="done-box"' in html
     # the parent sees it read-only
     html = login(w.parent).get(f"/diary/?student={w.st1.pk}&date={monday.isoformat()}").content.decode()

@@ -175,11 +175,13 @@ def diary_rows(lessons: list[DiaryLesson], *, can_tick: bool, csrf: str, next_pa
             extra.append(f'<br><small class="muted">{escape(lesson.change_note)}</small>')
         topic = f'<div class="topic">{escape(lesson.topic)}</div>' if lesson.topic else ""
         homework = diary_homework(lesson.homework, can_tick=can_tick, csrf=csrf, next_path=next_path)
-        marks = []
+        marks, mark_notes = [], []
         if lesson.attendance is not None:
             a = lesson.attendance
             title = escape(a.label + (f": {a.reason}" if a.reason else ""))
             marks.append(f'<span class="att att-{a.kind}" title="{title}">{escape(a.short)}</span>')
+            if a.reason:
+                mark_notes.append(f"{escape(a.label)}: {escape(a.reason)}")
         for m in lesson.marks:
             title = escape(
                 f"{m.control_form}, {weight_label} {m.weight}" + (f": {m.comment}" if m.comment else "")
@@ -187,6 +189,14 @@ def diary_rows(lessons: list[DiaryLesson], *, can_tick: bool, csrf: str, next_pa
             marks.append(
                 f'<span class="mark w{m.weight}" title="{title}">{escape(m.value)}<sub>{m.weight}</sub></span>'
             )
+            # a phone shows no tooltips: the teacher's comment and a weighty form are written out
+            if m.comment or m.weight > 1:
+                mark_notes.append(
+                    f"{escape(m.value)} — {escape(m.control_form)}"
+                    + (f": {escape(m.comment)}" if m.comment else "")
+                )
+        if mark_notes:
+            marks.append("".join(f'<small class="mark-note">{note}</small>' for note in mark_notes))
         cancelled = " cancelled" if lesson.is_cancelled else ""
         out.append(
             f'<tr class="lesson-row{cancelled}" data-lesson="{lesson.id}">'
