@@ -236,6 +236,15 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             expect(page.locator("#journal-status")).to_contain_text("удалена")
             expect(row.locator("td.avg")).to_have_text("5,00")
             expect(row.locator("input.final-entry")).to_have_attribute("placeholder", "5")
+
+            # on a phone the grid opens scrolled to today's lesson, next to the names
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.reload()
+            expect(page.locator("#journal[data-ready='1']")).to_have_count(1)
+            wrap = page.locator(".grid-wrap").first.bounding_box()
+            today = page.locator("#journal thead th.today").bounding_box()
+            assert wrap and today and page.locator(".grid-wrap").first.evaluate("e => e.scrollLeft") > 0
+            assert wrap["x"] <= today["x"] and today["x"] + today["width"] <= wrap["x"] + wrap["width"]
             teacher.close()
 
             # --- the parent, on a phone -------------------------------------------------------------

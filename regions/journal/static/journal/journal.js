@@ -315,6 +315,19 @@
       request.then(function (message) { say(message); if (input) input.focus(); }, function (error) { say(error.message, true); });
     });
   }
+  // On a narrow screen the grid opens at today's lesson (or the last one that takes marks), not
+  // at the period's first week: that is where a teacher writes.
+  var wrap = table.closest(".grid-wrap");
+  if (wrap && wrap.scrollWidth > wrap.clientWidth && body && body.rows.length) {
+    var entries = body.rows[0].querySelectorAll("td.cell input.entry");
+    var today = table.querySelector("thead th.today");
+    var target = today || (entries.length ? headers[entries[entries.length - 1].closest("td").cellIndex] : null);
+    if (target) {
+      var student = headers[0] ? headers[0].offsetWidth : 0;
+      wrap.scrollLeft = Math.max(0, target.offsetLeft - student - (wrap.clientWidth - student) / 2 + target.offsetWidth / 2);
+    }
+  }
+
   // the grid answers the keyboard from now on (tests and slow phones wait for this)
   table.setAttribute("data-ready", "1");
 })();
