@@ -159,6 +159,11 @@ def server(e2e_region, dev_idp, django_db_blocker):
         log.close()
 
 
+def fits_the_screen(page) -> bool:
+    """Nothing sticks out sideways: the page scrolls only down (wide tables scroll in their box)."""
+    return page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
 def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
@@ -245,6 +250,9 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             today = page.locator("#journal thead th.today").bounding_box()
             assert wrap and today and page.locator(".grid-wrap").first.evaluate("e => e.scrollLeft") > 0
             assert wrap["x"] <= today["x"] and today["x"] + today["width"] <= wrap["x"] + wrap["width"]
+            assert fits_the_screen(page)
+            page.goto(f"{base}/journal/lesson/{w.lesson.pk}/")  # topic, homework form with files
+            assert fits_the_screen(page)
             teacher.close()
 
             # --- the parent, on a phone -------------------------------------------------------------
@@ -258,6 +266,7 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             page.click("text=Дневник")
             page.click(f"a[href='?student={w.st1.pk}']")
             page.goto(f"{base}/diary/?student={w.st1.pk}&date={w.lesson.date.isoformat()}")
+            assert fits_the_screen(page)
             lesson_row = page.locator(f"tr[data-lesson='{w.lesson.pk}']")
             expect(lesson_row).to_contain_text("Математика")
             expect(lesson_row.locator(".mark")).to_have_text(re.compile(r"^5"))
@@ -266,6 +275,9 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             expect(page.locator("ul.notifications li").last).to_contain_text("Алиев Артём: новая оценка 5")
             page.click("text=Отметить все прочитанными")
             expect(page.locator("#nav-notifications .badge")).to_have_count(0)
+            assert fits_the_screen(page)
+            page.goto(f"{base}/diary/marks/?student={w.st1.pk}")
+            assert fits_the_screen(page)
             parent.close()
         finally:
             browser.close()
