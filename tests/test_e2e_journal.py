@@ -253,6 +253,8 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             assert fits_the_screen(page)
             page.goto(f"{base}/journal/lesson/{w.lesson.pk}/")  # topic, homework form with files
             assert fits_the_screen(page)
+            page.goto(f"{base}/journal/")  # the teacher's list of journals
+            assert fits_the_screen(page)
             teacher.close()
 
             # --- the parent, on a phone -------------------------------------------------------------
