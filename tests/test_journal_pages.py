@@ -304,6 +304,21 @@ def test_a_refused_page_is_the_platforms_own_404_in_russian(w, login, public_cli
     assert response.status_code == 404 and "Страница не найдена" in response.content.decode()
 
 
+def test_school_admin_finds_the_way_to_edit_year_finals(w, login):
+    """After the year closes only the school admin changes a year final: the year page offers
+    the admin the same switch to editing as the grid, and the grid in edit mode leads there."""
+    client = login(w.admin)
+    year_url = f"/journal/class/{w.a.pk}/{w.math.pk}/year/"
+    html = client.get(year_url).content.decode()
+    assert 'href="?edit=1"' in html and 'class="final-entry"' not in html
+    html = client.get(year_url + "?edit=1").content.decode()
+    assert 'class="final-entry"' in html and "Режим правки администратора" in html
+    assert f"?period={w.period.pk}&amp;edit=1" in html  # back to a period, still editing
+    assert f'href="{year_url}?edit=1"' in client.get(grid_url(w, edit=1)).content.decode()
+    # a teacher sees no switch
+    assert "edit=1" not in login(w.teacher).get(year_url).content.decode()
+
+
 # --- the lesson page: topic, homework, files --------------------------------------------------------------
 
 

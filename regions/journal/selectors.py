@@ -450,6 +450,8 @@ class YearPage:
     writable: bool
     closed: bool
     closes_on: datetime.date
+    admin_mode: bool = False  # the viewer administers the school: reads, and writes in edit mode
+    edit_mode: bool = False
 
     @property
     def target(self) -> SchoolClass | StudyGroup:
@@ -523,6 +525,8 @@ def journal_year_page(
         writable=(assigned and not closed) or (admin and edit),
         closed=closed,
         closes_on=closes_on,
+        admin_mode=admin,
+        edit_mode=admin and edit,
     )
 
 
