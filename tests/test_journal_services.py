@@ -196,11 +196,13 @@ def test_unchanged_update_records_nothing(w):
 
 
 def test_delete_is_soft_and_audited(w):
-    mark = put(w, value="2")
+    mark = put(w, value="2", control_form_id=w.test.pk, comment="списал")
     services.mark_delete(actor=w.teacher.user, mark_id=mark.pk)
     mark.refresh_from_db()
     assert mark.is_deleted and mark.deleted_at is not None
-    assert audit("journal.mark", mark.pk)[-1].changes["value"] == ["2", None]
+    changes = audit("journal.mark", mark.pk)[-1].changes
+    assert changes["value"] == ["2", None] and changes["weight"] == [3, None]
+    assert changes["control_form"] == [w.test.name, None] and changes["comment"] == ["списал", None]
     with pytest.raises(JournalNotFound):
         services.mark_update(actor=w.teacher.user, mark_id=mark.pk, value="5")
 

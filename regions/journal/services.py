@@ -309,7 +309,8 @@ def mark_delete(*, actor: User, mark_id: int) -> Mark:
         entity="journal.mark",
         entity_id=mark.pk,
         changes={
-            **_diff(_mark_state(mark, mark.control_form), {"value": None}),
+            # everything the mark was, so the audit shows what was removed, not only its value
+            **{k: [v, None] for k, v in _mark_state(mark, mark.control_form).items() if v not in (None, "")},
             "context": _context(lesson, mark.student_id),
         },
     )
