@@ -242,6 +242,19 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             expect(row.locator("td.avg")).to_have_text("5,00")
             expect(row.locator("input.final-entry")).to_have_attribute("placeholder", "5")
 
+            # the period final: Enter on the empty cell confirms the proposal; typed over, it is
+            # the teacher's own (the value typed replaces the one there, as in a spreadsheet)
+            final = row.locator("input.final-entry")
+            final.click()
+            page.keyboard.press("Enter")
+            expect(page.locator("#journal-status")).to_contain_text("Итоговая оценка 5 подтверждена")
+            expect(final).to_have_value("5")
+            final.click()
+            page.keyboard.type("4")
+            page.keyboard.press("Enter")
+            expect(page.locator("#journal-status")).to_contain_text("изменена учителем, предложено 5")
+            expect(final).to_have_value("4")
+
             # on a phone the grid opens scrolled to today's lesson, next to the names
             page.set_viewport_size({"width": 390, "height": 844})
             page.reload()

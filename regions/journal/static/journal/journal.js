@@ -231,9 +231,20 @@
     });
   }
 
+  // A final already set is replaced by what is typed, as in a spreadsheet (typing after a click
+  // made «4» into «44»); once edited, keys edit as usual.
+  table.addEventListener("focusin", function (event) {
+    var input = event.target;
+    if (input instanceof HTMLInputElement && input.classList.contains("final-entry")) input.setAttribute("data-fresh", "1");
+  });
+
   table.addEventListener("keydown", function (event) {
     var input = event.target;
     if (!(input instanceof HTMLInputElement)) return;
+    if (input.getAttribute("data-fresh")) {
+      input.removeAttribute("data-fresh");
+      if (event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) input.value = "";
+    }
     var atStart = input.selectionStart === 0 && input.selectionEnd === 0;
     var atEnd = input.selectionStart === input.value.length;
     switch (event.key) {
