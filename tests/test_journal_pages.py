@@ -511,7 +511,10 @@ def test_other_diaries_are_not_found(w, who, whose, login):
 def test_marks_page_shows_average_hints_and_finals(w, region_a, login):
     with tenant_context(region_a):
         for lesson, value in ((w.lessons[0], "3"), (w.lessons[1], "4")):
-            services.mark_create(actor=w.teacher.user, lesson_id=lesson.pk, student_id=w.st1.pk, value=value)
+            services.mark_create(
+                actor=w.teacher.user, lesson_id=lesson.pk, student_id=w.st1.pk, value=value,
+                comment="нет решения" if value == "3" else "",
+            )  # fmt: skip
         services.final_mark_set(actor=w.admin.user, student_id=w.st1.pk, subject_id=w.math.pk,
                                 school_class_id=w.a.pk, period_id=w.closed.pk, value="4")  # fmt: skip
     html = login(w.parent).get(f"/diary/marks/?student={w.st1.pk}").content.decode()
@@ -519,6 +522,8 @@ def test_marks_page_shows_average_hints_and_finals(w, region_a, login):
     # weight 2: (7 + 10n)/(2 + 2n) → n = 2; weight 3: 22/5 = 4.4 < 4.5 → n = 2; weight 4: 27/6 = 4.5 → n = 1
     # (the region's seeded control forms have weights 1–4)
     assert "3,50" in html and "→ 4" in html
+    # the comment written out (a phone shows no tooltip)
+    assert f'<small class="mark-note">3, {w.lessons[0].date:%d.%m}: нет решения</small>' in html
     assert (
         "До 5: 4 пятёрки с весом 1 или 2 пятёрки с весом 2 или 2 пятёрки с весом 3 или 1 пятёрка с весом 4"
         in html
