@@ -79,6 +79,7 @@ class MarkOutput(serializers.ModelSerializer):
             "lesson",
             "student",
             "value",
+            "value_five",
             "weight",
             "control_form",
             "control_form_name",

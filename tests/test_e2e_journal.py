@@ -159,6 +159,11 @@ def server(e2e_region, dev_idp, django_db_blocker):
         log.close()
 
 
+def fits_the_screen(page) -> bool:
+    """Nothing sticks out sideways: the page scrolls only down (wide tables scroll in their box)."""
+    return page.evaluate("() => document.documentElement.scrollWidth <= document.documentElement.clientWidth")
+
+
 def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
     require_chromium()
     from playwright.sync_api import expect, sync_playwright
@@ -205,6 +210,64 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             expect(
                 page.locator(f"tr[data-student='{w.st2.pk}'] td[data-lesson='{w.lesson.pk}'] button.mark")
             ).to_have_count(0)
+
+            # the row's average, proposed final and hints follow each mark without a reload, and
+            # say what the server says: 5 (weight 1) → 5,00 → 5
+            expect(row.locator("td.avg")).to_have_text("5,00")
+            expect(row.locator("input.final-entry")).to_have_attribute("placeholder", "5")
+            page.select_option("#control-form", str(w.test.pk))  # «Контрольная работа», weight 3
+            row.locator(f"td[data-lesson='{w.lessons[1].pk}'] input.entry").focus()
+            page.keyboard.type("2")
+            page.keyboard.press("Enter")
+            # (5·1 + 2·3) / 4 = 2,75 → 3; a 4 needs 3.5: (11 + 5n)/(4 + n) ≥ 3.5 → n = 2 of weight 1,
+            # (11 + 10)/6 = 3.5 → 1 of weight 2; a 5 needs 4.5: (11 + 5n)/(4 + n) ≥ 4.5 → n = 14
+            expect(row.locator("td.avg")).to_have_text("2,75")
+            expect(row.locator("input.final-entry")).to_have_attribute("placeholder", "3")
+            hints = row.locator("td.avg").get_attribute("title") or ""
+            assert (
+                hints.startswith("До 4: 2 пятёрки с весом 1 или 1 пятёрка с весом 2")
+                and "До 5: 14 пятёрок с весом 1" in hints
+            )
+            page.reload()
+            expect(page.locator("#journal[data-ready='1']")).to_have_count(1)
+            assert (
+                row.locator("td.avg").inner_text() == "2,75"
+                and row.locator("td.avg").get_attribute("title") == hints
+            )
+            # a deleted mark leaves the average too (the dialog, then the browser's confirmation)
+            page.on("dialog", lambda d: d.accept())
+            row.locator(f"td[data-lesson='{w.lessons[1].pk}'] button.mark").click()
+            page.click("#mark-dialog button[value=delete]")
+            expect(page.locator("#journal-status")).to_contain_text("удалена")
+            expect(row.locator("td.avg")).to_have_text("5,00")
+            expect(row.locator("input.final-entry")).to_have_attribute("placeholder", "5")
+
+            # the period final: Enter on the empty cell confirms the proposal; typed over, it is
+            # the teacher's own (the value typed replaces the one there, as in a spreadsheet)
+            final = row.locator("input.final-entry")
+            final.click()
+            page.keyboard.press("Enter")
+            expect(page.locator("#journal-status")).to_contain_text("Итоговая оценка 5 подтверждена")
+            expect(final).to_have_value("5")
+            final.click()
+            page.keyboard.type("4")
+            page.keyboard.press("Enter")
+            expect(page.locator("#journal-status")).to_contain_text("изменена учителем, предложено 5")
+            expect(final).to_have_value("4")
+
+            # on a phone the grid opens scrolled to today's lesson, next to the names
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.reload()
+            expect(page.locator("#journal[data-ready='1']")).to_have_count(1)
+            wrap = page.locator(".grid-wrap").first.bounding_box()
+            today = page.locator("#journal thead th.today").bounding_box()
+            assert wrap and today and page.locator(".grid-wrap").first.evaluate("e => e.scrollLeft") > 0
+            assert wrap["x"] <= today["x"] and today["x"] + today["width"] <= wrap["x"] + wrap["width"]
+            assert fits_the_screen(page)
+            page.goto(f"{base}/journal/lesson/{w.lesson.pk}/")  # topic, homework form with files
+            assert fits_the_screen(page)
+            page.goto(f"{base}/journal/")  # the teacher's list of journals
+            assert fits_the_screen(page)
             teacher.close()
 
             # --- the parent, on a phone -------------------------------------------------------------
@@ -213,17 +276,23 @@ def test_teacher_enters_a_mark_and_the_parent_sees_it(server):
             )
             page = parent.new_page()
             login(page, base, w.logins["parent"], PASSWORD)
-            expect(page.locator("#nav-notifications .badge")).to_have_text("1")
+            # the 5, the 2 and the 2 taken back
+            expect(page.locator("#nav-notifications .badge")).to_have_text("3")
             page.click("text=Дневник")
             page.click(f"a[href='?student={w.st1.pk}']")
             page.goto(f"{base}/diary/?student={w.st1.pk}&date={w.lesson.date.isoformat()}")
+            assert fits_the_screen(page)
             lesson_row = page.locator(f"tr[data-lesson='{w.lesson.pk}']")
             expect(lesson_row).to_contain_text("Математика")
             expect(lesson_row.locator(".mark")).to_have_text(re.compile(r"^5"))
             page.click("#nav-notifications")
-            expect(page.locator("ul.notifications li").first).to_contain_text("Алиев Артём: новая оценка 5")
+            expect(page.locator("ul.notifications li").first).to_contain_text("Алиев Артём: оценка 2 удалена")
+            expect(page.locator("ul.notifications li").last).to_contain_text("Алиев Артём: новая оценка 5")
             page.click("text=Отметить все прочитанными")
             expect(page.locator("#nav-notifications .badge")).to_have_count(0)
+            assert fits_the_screen(page)
+            page.goto(f"{base}/diary/marks/?student={w.st1.pk}")
+            assert fits_the_screen(page)
             parent.close()
         finally:
             browser.close()

@@ -76,6 +76,7 @@ def test_hints_leave_out_reached_targets():
     assert hints(totals([(4, 1)]), [1, 3]) == [h for h in hints(totals([(4, 1)]), [3, 1, 1]) if h.target == 5]
     assert all(h.target == 5 for h in hints(totals([(4, 1)]), [1, 3]))
     assert hints(totals([(5, 2)]), [1, 2]) == []
+    assert hints(Totals(), [1, 2, 3]) == []  # no marks yet: nothing to count up to
     assert {(h.target, h.weight) for h in hints(totals([(2, 1)]), [1, 2])} == {(4, 1), (4, 2), (5, 1), (5, 2)}
 
 

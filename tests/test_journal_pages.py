@@ -287,6 +287,38 @@ def test_year_page_proposes_from_period_finals(w, region_a, login):
     assert "4,50 → 5" in html and 'class="final-entry"' in html
 
 
+def test_a_refused_page_is_the_platforms_own_404_in_russian(w, login, public_client):
+    """A teacher following an old link to a class they do not teach, a parent guessing another
+    child: a page of the site (its header, a way home, a phone's viewport), not Django's bare
+    English «Not Found»."""
+    for response in (
+        login(w.other_teacher).get(grid_url(w)),
+        login(w.parent).get(f"/diary/?student={w.st2.pk}"),
+    ):
+        html = response.content.decode()
+        assert response.status_code == 404
+        assert "Страница не найдена" in html and 'name="viewport"' in html and 'href="/"' in html
+        assert "Not Found" not in html
+    # the federal console's host renders it too (no region in the context)
+    response = public_client.get("/no-such-page/")
+    assert response.status_code == 404 and "Страница не найдена" in response.content.decode()
+
+
+def test_school_admin_finds_the_way_to_edit_year_finals(w, login):
+    """After the year closes only the school admin changes a year final: the year page offers
+    the admin the same switch to editing as the grid, and the grid in edit mode leads there."""
+    client = login(w.admin)
+    year_url = f"/journal/class/{w.a.pk}/{w.math.pk}/year/"
+    html = client.get(year_url).content.decode()
+    assert 'href="?edit=1"' in html and 'class="final-entry"' not in html
+    html = client.get(year_url + "?edit=1").content.decode()
+    assert 'class="final-entry"' in html and "Режим правки администратора" in html
+    assert f"?period={w.period.pk}&amp;edit=1" in html  # back to a period, still editing
+    assert f'href="{year_url}?edit=1"' in client.get(grid_url(w, edit=1)).content.decode()
+    # a teacher sees no switch
+    assert "edit=1" not in login(w.teacher).get(year_url).content.decode()
+
+
 # --- the lesson page: topic, homework, files --------------------------------------------------------------
 
 
@@ -318,6 +350,50 @@ def test_lesson_page_sets_topic_and_homework_with_a_file(w, region_a, login):
     assert login(w.parent2).get(file_url).status_code == 200  # st2 is in 5А too
     with tenant_context(region_a):
         attachment.file.delete(save=False)
+
+
+def test_lesson_page_gives_homework_due_at_a_chosen_lesson(w, region_a, login):
+    client = login(w.teacher)
+    url = f"/journal/lesson/{w.lessons[0].pk}/"
+    html = client.get(url).content.decode()
+    # the later lessons of 5А mathematics to choose from, the next one first and marked
+    later = [w.lessons[1], w.lessons[2], w.sub_lesson, w.today_lesson, w.future]
+    options = re.findall(r'<option value="(\d+)"', html[html.index('name="due_lesson"') :])
+    assert options[: len(later)] == [str(lesson.pk) for lesson in later]
+    assert f"{w.lessons[1].date.strftime('%d.%m.%Y')}, 2 урок (следующий)" in html
+    response = client.post(
+        url, {"action": "homework", "text": "К контрольной", "due_lesson": str(w.future.pk)}
+    )
+    assert response.status_code == 302
+    # a date typed in wins over the list
+    day = w.future.date + datetime.timedelta(days=1)
+    response = client.post(
+        url,
+        {
+            "action": "homework",
+            "text": "Проект",
+            "due_lesson": str(w.lessons[1].pk),
+            "due_date": f"{day:%d.%m.%Y}",
+        },
+    )
+    assert response.status_code == 302
+    with tenant_context(region_a):
+        by_text = {hw.text: hw for hw in Homework.objects.filter(lesson=w.lessons[0])}
+        assert by_text["К контрольной"].due_lesson == w.future
+        assert by_text["Проект"].due_lesson is None and by_text["Проект"].due_date == day
+
+
+def test_lesson_page_keeps_nothing_of_a_homework_whose_file_is_refused(w, region_a, login, monkeypatch):
+    client = login(w.teacher)
+    url = f"/journal/lesson/{w.lessons[0].pk}/"
+    big = SimpleUploadedFile("большой.pdf", b"x" * 2048)
+    monkeypatch.setattr(services, "HOMEWORK_FILE_MAX_BYTES", 1024)
+    response = client.post(url, {"action": "homework", "text": "№ 7 с файлом", "files": [big]})
+    html = response.content.decode()
+    assert response.status_code == 400 and "большой.pdf" in html
+    assert "№ 7 с файлом</textarea>" in html  # the text typed is still there
+    with tenant_context(region_a):
+        assert not Homework.objects.filter(lesson=w.lessons[0]).exists()
 
 
 def test_variant_file_only_for_its_student(w, region_a, login):
@@ -365,7 +441,8 @@ def test_week_shows_timetable_changes_topics_homework_and_marks(w, region_a, log
         services.homework_create(actor=w.teacher.user, lesson_id=moved.pk, text="Выучить слова",
                                  due_date=monday + 2 * DAY)  # fmt: skip
         services.mark_create(actor=w.teacher.user, lesson_id=moved.pk, student_id=w.st1.pk, value="4",
-                             control_form_id=w.test.pk)  # fmt: skip
+                             control_form_id=w.test.pk, comment="не решена задача 3")  # fmt: skip
+        services.mark_create(actor=w.teacher.user, lesson_id=moved.pk, student_id=w.st1.pk, value="5")
         services.attendance_set(actor=w.teacher.user, lesson_id=moved.pk, student_id=w.st1.pk, kind="late",
                                 reason="автобус")  # fmt: skip
     assert cancelled.status == LessonStatus.CANCELLED
@@ -374,6 +451,9 @@ def test_week_shows_timetable_changes_topics_homework_and_marks(w, region_a, log
     assert "отменён" in html
     assert "Present Simple" in html
     assert "4<sub>3</sub>" in html and "автобус" in html
+    # written out, not only in tooltips a phone never shows: the reason, the weighty form, the comment
+    notes = re.findall(r'<small class="mark-note">(.*?)</small>', html)
+    assert notes == ["опоздал: автобус", f"4 — {w.test.name}: не решена задача 3"]
     assert "Выучить слова" in html and 'class="done-box"' in html
     # the parent sees it read-only
     html = login(w.parent).get(f"/diary/?student={w.st1.pk}&date={monday.isoformat()}").content.decode()
@@ -431,7 +511,10 @@ def test_other_diaries_are_not_found(w, who, whose, login):
 def test_marks_page_shows_average_hints_and_finals(w, region_a, login):
     with tenant_context(region_a):
         for lesson, value in ((w.lessons[0], "3"), (w.lessons[1], "4")):
-            services.mark_create(actor=w.teacher.user, lesson_id=lesson.pk, student_id=w.st1.pk, value=value)
+            services.mark_create(
+                actor=w.teacher.user, lesson_id=lesson.pk, student_id=w.st1.pk, value=value,
+                comment="нет решения" if value == "3" else "",
+            )  # fmt: skip
         services.final_mark_set(actor=w.admin.user, student_id=w.st1.pk, subject_id=w.math.pk,
                                 school_class_id=w.a.pk, period_id=w.closed.pk, value="4")  # fmt: skip
     html = login(w.parent).get(f"/diary/marks/?student={w.st1.pk}").content.decode()
@@ -439,11 +522,15 @@ def test_marks_page_shows_average_hints_and_finals(w, region_a, login):
     # weight 2: (7 + 10n)/(2 + 2n) → n = 2; weight 3: 22/5 = 4.4 < 4.5 → n = 2; weight 4: 27/6 = 4.5 → n = 1
     # (the region's seeded control forms have weights 1–4)
     assert "3,50" in html and "→ 4" in html
+    # the comment written out (a phone shows no tooltip)
+    assert f'<small class="mark-note">3, {w.lessons[0].date:%d.%m}: нет решения</small>' in html
     assert (
         "До 5: 4 пятёрки с весом 1 или 2 пятёрки с весом 2 или 2 пятёрки с весом 3 или 1 пятёрка с весом 4"
         in html
     )
     assert "Английский язык" in html  # a subject of the period without marks is listed
+    # …without hints: with no marks there is nothing to count up to (it listed "1 five" per weight)
+    assert "До 4" not in html and html.count("До 5") == 1
     finals = html[html.index("Итоговые оценки") :]
     assert "<td>4</td>" in finals
 
@@ -506,13 +593,35 @@ def test_school_admin_sees_the_audit_of_their_school_only(w, region_a, login):
         services.mark_create(actor=w.admin2.user, lesson_id=w.c_lesson.pk, student_id=w.st_c.pk, value="2")
         assert Mark.objects.filter(pk=mark.pk).exists()  # nothing hard-deleted
     html = login(w.admin).get("/journal/audit/").content.decode()
-    assert html.count("mark_create") == 1 and "mark_change" in html and "mark_delete" in html
-    assert "3 → 4" in html and "Алиев Артём" in html and w.teacher.user.username in html
+    assert html.count("Оценка поставлена") == 1 and "Оценка изменена" in html and "Оценка удалена" in html
+    assert "Оценка: 3 → 4" in html and "Алиев Артём" in html
+    # the actor by name (the login in the tooltip), the lesson's date as DD.MM.YYYY
+    assert "Магомедова Патимат" in html and f'title="{w.teacher.user.username}"' in html
+    assert w.lesson.date.strftime("%d.%m.%Y") in html and w.lesson.date.isoformat() not in html
     assert "Ёлкин" not in html
     html = login(w.admin2).get("/journal/audit/").content.decode()
     assert "Ёлкин Пётр" in html and "Алиев" not in html
     assert login(w.teacher).get("/journal/audit/").status_code == 404
     assert login(w.admin).get(f"/journal/audit/?school={w.s2.pk}").status_code == 404
+
+
+def test_audit_page_says_in_words_what_changed_in_attendance_and_finals(w, region_a, login):
+    with tenant_context(region_a):
+        services.attendance_set(
+            actor=w.teacher.user, lesson_id=w.lesson.pk, student_id=w.st2.pk, kind="late", reason="автобус"
+        )
+        services.attendance_set(actor=w.teacher.user, lesson_id=w.lesson.pk, student_id=w.st2.pk, kind="ill")
+        services.final_mark_set(
+            actor=w.teacher.user, student_id=w.st1.pk, subject_id=w.math.pk, value="4",
+            school_class_id=w.a.pk, period_id=w.period.pk,
+        )  # fmt: skip
+    html = login(w.admin).get("/journal/audit/").content.decode()
+    assert "Отметка посещаемости поставлена" in html and "Отметка посещаемости изменена" in html
+    assert "Отметка: — → опоздал" in html and "Причина: — → автобус" in html
+    assert "Отметка: опоздал → болел" in html and "Причина: автобус → —" in html
+    assert "Итоговая оценка выставлена" in html and "Оценка: — → 4" in html
+    assert f"Математика, 5А, {w.period.name}" in html
+    assert "attendance_" not in html and "final_mark" not in html and "kind:" not in html
 
 
 # --- two regions -----------------------------------------------------------------------------------------------
@@ -562,4 +671,4 @@ def test_audit_pages_by_the_last_entry_seen(w, region_a, login):
     before = re.search(r'href="\?before=(\d+)"', html)
     assert before is not None
     html = client.get(f"/journal/audit/?before={before.group(1)}").content.decode()
-    assert html.count("<tr>") == 1 + 5 and "mark_create" in html and 'href="?before=' not in html
+    assert html.count("<tr>") == 1 + 5 and "Оценка поставлена" in html and 'href="?before=' not in html

@@ -196,11 +196,13 @@ def test_unchanged_update_records_nothing(w):
 
 
 def test_delete_is_soft_and_audited(w):
-    mark = put(w, value="2")
+    mark = put(w, value="2", control_form_id=w.test.pk, comment="списал")
     services.mark_delete(actor=w.teacher.user, mark_id=mark.pk)
     mark.refresh_from_db()
     assert mark.is_deleted and mark.deleted_at is not None
-    assert audit("journal.mark", mark.pk)[-1].changes["value"] == ["2", None]
+    changes = audit("journal.mark", mark.pk)[-1].changes
+    assert changes["value"] == ["2", None] and changes["weight"] == [3, None]
+    assert changes["control_form"] == [w.test.name, None] and changes["comment"] == ["списал", None]
     with pytest.raises(JournalNotFound):
         services.mark_update(actor=w.teacher.user, mark_id=mark.pk, value="5")
 
@@ -288,6 +290,23 @@ def test_changed_mark_and_absence_notify(w, celery_eager, django_capture_on_comm
     absence = Notification.objects.get(recipient=w.parent.user, kind="absence")
     assert "болел" in absence.text and "ОРВИ" in absence.text
     assert len(mail.outbox) == 6
+
+
+def test_deleted_mark_and_withdrawn_absence_notify(w, celery_eager, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        mark = put(w, value="2")
+        entry = services.attendance_set(
+            actor=w.teacher.user, lesson_id=w.lessons[0].pk, student_id=w.st1.pk, kind="absent"
+        )
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.mark_delete(actor=w.teacher.user, mark_id=mark.pk)
+        services.attendance_delete(actor=w.teacher.user, attendance_id=entry.pk)
+    notes = Notification.objects.filter(recipient=w.parent.user).order_by("-pk")
+    withdrawn, deleted = notes[0], notes[1]
+    assert deleted.kind == NotificationKind.MARK_CHANGED and "Алиев Артём: оценка 2 удалена" in deleted.text
+    assert withdrawn.kind == NotificationKind.ABSENCE and "отметка «отсутствовал» снята" in withdrawn.text
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(["parent@example.ru", "st1@example.ru"] * 2)
 
 
 def test_preferences_decide_the_channels(w, celery_eager, django_capture_on_commit_callbacks):

@@ -106,9 +106,13 @@ class Hint:
 
 
 def hints(current: Totals, weights: Sequence[int]) -> list[Hint]:
-    """For a 4 and a 5 (only those not reached yet), the fives needed of each weight."""
-    result = []
+    """For a 4 and a 5 (only those not reached yet), the fives needed of each weight. None
+    without marks: any first five makes a 5, and a list of "1 five of weight w" for every
+    weight only says that at length."""
+    result: list[Hint] = []
     average = current.average
+    if average is None:
+        return result
     for target in (4, 5):
         if average is not None and average >= THRESHOLDS[target]:
             continue

@@ -23,14 +23,21 @@ from regions.journal.selectors import JournalPage
 
 
 def _mark(
-    mark_id: int, value: str, weight: int, form: str, comment: str, form_id: int, weight_word: str
+    mark_id: int,
+    value: str,
+    weight: int,
+    form: str,
+    comment: str,
+    form_id: int,
+    five: int | None,
+    weight_word: str,
 ) -> str:
     title = f"{form}, {weight_word} {weight}" + (f": {comment}" if comment else "")
     weight_sub = f"<sub>{weight}</sub>" if weight != 1 else ""
     return (
         f'<button type="button" class="mark w{weight}" data-mark="{mark_id}" data-value="{escape(value)}" '
-        f'data-weight="{weight}" data-form="{form_id}" data-comment="{escape(comment)}" '
-        f'title="{escape(title)}">{escape(value)}{weight_sub}</button>'
+        f'data-weight="{weight}" data-five="{"" if five is None else five}" data-form="{form_id}" '
+        f'data-comment="{escape(comment)}" title="{escape(title)}">{escape(value)}{weight_sub}</button>'
     )
 
 
@@ -80,7 +87,10 @@ def journal_rows(page: JournalPage) -> SafeString:
     for row in page.rows:
         student = row.student
         name = escape(f"{student.surname} {student.name}")
-        out.append(f'<tr data-student="{student.id}"><th scope="row" class="student">{name}</th>')
+        out.append(
+            f'<tr data-student="{student.id}" data-sum="{row.sum_hundredths}" data-weights="{row.weight_sum}">'
+            f'<th scope="row" class="student">{name}</th>'
+        )
         for c, (marks, attendance, writable) in enumerate(row.cells):
             parts = [_attendance(attendance)] if attendance else []
             parts.extend(_mark(*m, weight_word) for m in marks)
@@ -165,11 +175,13 @@ def diary_rows(lessons: list[DiaryLesson], *, can_tick: bool, csrf: str, next_pa
             extra.append(f'<br><small class="muted">{escape(lesson.change_note)}</small>')
         topic = f'<div class="topic">{escape(lesson.topic)}</div>' if lesson.topic else ""
         homework = diary_homework(lesson.homework, can_tick=can_tick, csrf=csrf, next_path=next_path)
-        marks = []
+        marks, mark_notes = [], []
         if lesson.attendance is not None:
             a = lesson.attendance
             title = escape(a.label + (f": {a.reason}" if a.reason else ""))
             marks.append(f'<span class="att att-{a.kind}" title="{title}">{escape(a.short)}</span>')
+            if a.reason:
+                mark_notes.append(f"{escape(a.label)}: {escape(a.reason)}")
         for m in lesson.marks:
             title = escape(
                 f"{m.control_form}, {weight_label} {m.weight}" + (f": {m.comment}" if m.comment else "")
@@ -177,6 +189,14 @@ def diary_rows(lessons: list[DiaryLesson], *, can_tick: bool, csrf: str, next_pa
             marks.append(
                 f'<span class="mark w{m.weight}" title="{title}">{escape(m.value)}<sub>{m.weight}</sub></span>'
             )
+            # a phone shows no tooltips: the teacher's comment and a weighty form are written out
+            if m.comment or m.weight > 1:
+                mark_notes.append(
+                    f"{escape(m.value)} — {escape(m.control_form)}"
+                    + (f": {escape(m.comment)}" if m.comment else "")
+                )
+        if mark_notes:
+            marks.append("".join(f'<small class="mark-note">{note}</small>' for note in mark_notes))
         cancelled = " cancelled" if lesson.is_cancelled else ""
         out.append(
             f'<tr class="lesson-row{cancelled}" data-lesson="{lesson.id}">'

@@ -148,14 +148,27 @@ class RowStudent:
     name: str
 
 
+GridMark = tuple[int, str, int, str, str, int, int | None]
+
+
+def hundredths(value_five: Decimal | str | None) -> int | None:
+    """A value on the 5-point scale (two decimals) as a whole number of hundredths."""
+    return None if value_five is None else int(Decimal(value_five) * 100)
+
+
 @dataclass
 class JournalRow:
     student: RowStudent
     date_from: datetime.date | None
     date_to: datetime.date | None
-    # per lesson: marks (id, value, weight, form short name, comment, form id), attendance
-    # (id, kind, short, reason) or None, and whether the viewer may write the cell
-    cells: list[tuple[list[tuple[int, str, int, str, str, int]], tuple[int, str, str, str] | None, bool]]
+    # per lesson: marks (id, value, weight, form short name, comment, form id, value on the
+    # 5-point scale in hundredths or None), attendance (id, kind, short, reason) or None, and
+    # whether the viewer may write the cell
+    cells: list[tuple[list[GridMark], tuple[int, str, str, str] | None, bool]]
+    # Σ(value on 5 × weight) in hundredths and Σ weight of every mark in the average (also those
+    # not in this grid's columns): the page's script moves them as marks are put, changed, deleted
+    sum_hundredths: int
+    weight_sum: int
     average: Decimal | None
     proposed: str
     final: FinalMark | None
@@ -359,10 +372,10 @@ def journal_page(
 
     rows = []
     for student_id, surname, name, date_from, date_to, marks in student_rows:
-        by_lesson: dict[int, list[tuple[int, str, int, str, str, int]]] = defaultdict(list)
-        for mark_id, lesson_id, value, _five, weight, form_id, comment in marks:
+        by_lesson: dict[int, list[GridMark]] = defaultdict(list)
+        for mark_id, lesson_id, value, five, weight, form_id, comment in marks:
             by_lesson[lesson_id].append(
-                (mark_id, value, weight, form_names.get(form_id, ""), comment, form_id)
+                (mark_id, value, weight, form_names.get(form_id, ""), comment, form_id, hundredths(five))
             )
         totals = grading.totals((five, weight) for _i, _l, _v, five, weight, _f, _c in marks)
         cells = [
@@ -382,6 +395,8 @@ def journal_page(
                 date_from=date_from,
                 date_to=date_to,
                 cells=cells,
+                sum_hundredths=int(totals.weighted_sum * 100),
+                weight_sum=totals.weight,
                 average=grading.as_decimal(average),
                 proposed=str(grading.round_mark(average)) if average is not None else "",
                 final=finals.get(student_id),
@@ -435,6 +450,8 @@ class YearPage:
     writable: bool
     closed: bool
     closes_on: datetime.date
+    admin_mode: bool = False  # the viewer administers the school: reads, and writes in edit mode
+    edit_mode: bool = False
 
     @property
     def target(self) -> SchoolClass | StudyGroup:
@@ -508,6 +525,8 @@ def journal_year_page(
         writable=(assigned and not closed) or (admin and edit),
         closed=closed,
         closes_on=closes_on,
+        admin_mode=admin,
+        edit_mode=admin and edit,
     )
 
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.mail import EmailMessage, get_connection
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
@@ -309,10 +309,13 @@ def mark_delete(*, actor: User, mark_id: int) -> Mark:
         entity="journal.mark",
         entity_id=mark.pk,
         changes={
-            **_diff(_mark_state(mark, mark.control_form), {"value": None}),
+            # everything the mark was, so the audit shows what was removed, not only its value
+            **{k: [v, None] for k, v in _mark_state(mark, mark.control_form).items() if v not in (None, "")},
             "context": _context(lesson, mark.student_id),
         },
     )
+    # the parents were told of the mark; a mark taken back is a change they hear of too
+    _notify_mark(mark, lesson, mark.control_form, NotificationKind.MARK_CHANGED)
     return mark
 
 
@@ -401,6 +404,7 @@ def attendance_delete(*, actor: User, attendance_id: int) -> Attendance:
             "context": _context(lesson, entry.student_id),
         },
     )
+    _notify_absence(entry, lesson)
     return entry
 
 
@@ -433,6 +437,15 @@ def lesson_topic_set(*, actor: User, lesson_id: int, topic: str) -> LessonConten
 
 def next_lesson(lesson: Lesson) -> Lesson | None:
     """The next scheduled lesson of the same class or group and subject (the default due lesson)."""
+    return _later_lessons(lesson).first()
+
+
+def next_lessons(lesson: Lesson, *, limit: int = 10) -> list[Lesson]:
+    """The lessons homework given at ``lesson`` can be due at, soonest first."""
+    return list(_later_lessons(lesson)[:limit])
+
+
+def _later_lessons(lesson: Lesson) -> QuerySet[Lesson]:
     qs = Lesson.objects.filter(subject_id=lesson.subject_id, status=LessonStatus.SCHEDULED).filter(
         Q(date__gt=lesson.date) | Q(date=lesson.date, lesson_number__gt=lesson.lesson_number)
     )
@@ -440,7 +453,7 @@ def next_lesson(lesson: Lesson) -> Lesson | None:
         qs = qs.filter(school_class_id=lesson.school_class_id)
     else:
         qs = qs.filter(group_id=lesson.group_id)
-    return qs.order_by("date", "lesson_number").first()
+    return qs.order_by("date", "lesson_number")
 
 
 def _due(
@@ -1027,11 +1040,12 @@ def _notify_mark(
     mark: Mark, lesson: Lesson, form: ControlForm, kind: str, *, old_value: str | None = None
 ) -> None:
     name = _student_name(mark.student_id)
-    what = (
-        f"оценка изменена: {old_value} → {mark.value}"
-        if kind == NotificationKind.MARK_CHANGED
-        else f"новая оценка {mark.value}"
-    )
+    if mark.is_deleted:
+        what = f"оценка {mark.value} удалена"
+    elif kind == NotificationKind.MARK_CHANGED:
+        what = f"оценка изменена: {old_value} → {mark.value}"
+    else:
+        what = f"новая оценка {mark.value}"
     text = (
         f"{name}: {what} по предмету «{lesson.subject.name}» ({form.name}, вес {mark.weight}), "
         f"урок {lesson.date:%d.%m.%Y}"
@@ -1049,10 +1063,12 @@ def _notify_mark(
 def _notify_absence(entry: Attendance, lesson: Lesson) -> None:
     name = _student_name(entry.student_id)
     reason = f" ({entry.reason})" if entry.reason else ""
-    text = (
-        f"{name}: {entry.get_kind_display()}{reason} — «{lesson.subject.name}», "
-        f"{lesson.date:%d.%m.%Y}, {lesson.lesson_number} урок"
+    what = (
+        f"отметка «{entry.get_kind_display()}» снята"
+        if entry.is_deleted
+        else f"{entry.get_kind_display()}{reason}"
     )
+    text = f"{name}: {what} — «{lesson.subject.name}», {lesson.date:%d.%m.%Y}, {lesson.lesson_number} урок"
     notifications_create(
         student_id=entry.student_id,
         kind=NotificationKind.ABSENCE,

@@ -5,6 +5,7 @@ Marks, attendance and finals are saved by the page's script through the JSON API
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 from collections.abc import Callable
 from functools import wraps
@@ -13,7 +14,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db import models
+from django.db import models, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from core.models import User
@@ -117,6 +119,7 @@ def journal_grid(request: HttpRequest, kind: str, target_id: int, subject_id: in
                 "header_html": journal_header(page),
                 "rows_html": journal_rows(page),
                 "scale_values": page.scale.valid_values() if page.scale else [],
+                "weights": sorted({f.weight for f in page.control_forms}),
                 "attendance_kinds": AttendanceKind.choices,
             },
         )
@@ -147,7 +150,10 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
     errors: list[str] = []
     if request.method == "POST":
         try:
-            _lesson_post(request, lesson.pk)
+            # a homework and its files are one change: a file refused (too big) leaves no homework
+            # behind that a second try would duplicate
+            with transaction.atomic():
+                _lesson_post(request, lesson.pk)
         except JournalError as exc:
             errors.append(exc.message)
         else:
@@ -162,8 +168,10 @@ def lesson_detail(request: HttpRequest, lesson_id: int) -> HttpResponse:
             "homework": selectors.lesson_homework(lesson.pk),
             "students": selectors.lesson_students(lesson),
             "writable": can_write_lesson(viewer, lesson),
-            "next_lesson": services.next_lesson(lesson),
+            "due_lessons": services.next_lessons(lesson),
             "errors": errors,
+            # what was typed comes back with the error instead of an empty form
+            "posted": request.POST if errors else {},
             "journal_kind": "class" if lesson.school_class_id else "group",
             "journal_target": lesson.school_class_id or lesson.group_id,
         },
@@ -185,7 +193,8 @@ def _lesson_post(request: HttpRequest, lesson_id: int) -> None:
             actor=user,
             lesson_id=lesson_id,
             text=request.POST.get("text", ""),
-            due_lesson_id=_int(request.POST.get("due_lesson")),
+            # a date typed in wins over the lesson picked in the list (which always has one)
+            due_lesson_id=None if due_date else _int(request.POST.get("due_lesson")),
             due_date=due_date,
         )
         for upload in request.FILES.getlist("files"):
@@ -230,6 +239,68 @@ def homework_file(request: HttpRequest, file_id: int) -> FileResponse:
 AUDIT_PAGE = 50
 
 
+#: what the school admin reads instead of the stored codes (the API keeps the codes)
+AUDIT_ACTIONS = {
+    "mark_create": gettext_lazy("Оценка поставлена"),
+    "mark_change": gettext_lazy("Оценка изменена"),
+    "mark_delete": gettext_lazy("Оценка удалена"),
+    "attendance_create": gettext_lazy("Отметка посещаемости поставлена"),
+    "attendance_change": gettext_lazy("Отметка посещаемости изменена"),
+    "attendance_delete": gettext_lazy("Отметка посещаемости снята"),
+    "final_mark_create": gettext_lazy("Итоговая оценка выставлена"),
+    "final_mark_change": gettext_lazy("Итоговая оценка изменена"),
+    "final_mark_delete": gettext_lazy("Итоговая оценка удалена"),
+}
+AUDIT_FIELDS = {
+    "value": gettext_lazy("Оценка"),
+    "weight": gettext_lazy("Вес"),
+    "control_form": gettext_lazy("Форма контроля"),
+    "comment": gettext_lazy("Комментарий"),
+    "kind": gettext_lazy("Отметка"),
+    "reason": gettext_lazy("Причина"),
+    "is_override": gettext_lazy("Не совпадает с предложенной"),
+    "proposed": gettext_lazy("Предложено"),
+}
+
+
+def _audit_value(field: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if field == "kind":
+        return str(AttendanceKind(value).label) if value in AttendanceKind.values else str(value)
+    if isinstance(value, bool):
+        return _("да") if value else _("нет")
+    return str(value)
+
+
+def _audit_row(event: Any, students: dict[int, str], actors: dict[int, str]) -> dict[str, Any]:
+    """One line of the audit page in words: the actor's name, the action, the lesson with its
+    date as DD.MM.YYYY, each changed field as «old → new» (a field empty before and after is
+    left out)."""
+    context = event.changes.get("context", {})
+    changes = [
+        (AUDIT_FIELDS.get(field, field), _audit_value(field, old), _audit_value(field, new))
+        for field, (old, new) in (
+            (k, v) for k, v in event.changes.items() if k != "context" and isinstance(v, list) and len(v) == 2
+        )
+        if old not in (None, "") or new not in (None, "")
+    ]
+    lesson_date = context.get("date")
+    if lesson_date:
+        with contextlib.suppress(ValueError):
+            lesson_date = datetime.date.fromisoformat(lesson_date).strftime("%d.%m.%Y")
+    where = [context.get(k) for k in ("subject", "target") if context.get(k)]
+    where += [v for v in (lesson_date, context.get("period")) if v]
+    return {
+        "event": event,
+        "actor": actors.get(event.actor_id) or event.actor_label,
+        "action": AUDIT_ACTIONS.get(event.action, event.action),
+        "where": ", ".join(str(v) for v in where),
+        "changes": changes,
+        "student": students.get(context.get("student"), ""),
+    }
+
+
 @_journal_errors
 def journal_audit(request: HttpRequest) -> HttpResponse:
     viewer = viewer_for(request.user)
@@ -246,18 +317,13 @@ def journal_audit(request: HttpRequest) -> HttpResponse:
         p.pk: f"{p.surname} {p.name}"
         for p in Person.objects.filter(pk__in=student_ids).only("id", "surname", "name")
     }
-    rows = []
-    for event in window:
-        context = event.changes.get("context", {})
-        changes = {k: v for k, v in event.changes.items() if k != "context"}
-        rows.append(
-            {
-                "event": event,
-                "context": context,
-                "changes": changes,
-                "student": names.get(context.get("student"), ""),
-            }
+    actors = {
+        u.pk: f"{u.last_name} {u.first_name}".strip()
+        for u in User.objects.filter(pk__in={e.actor_id for e in window} - {None}).only(
+            "id", "first_name", "last_name"
         )
+    }
+    rows = [_audit_row(event, names, actors) for event in window]
     next_before = window[-1].pk if has_next else None
     return render(
         request,

@@ -28,6 +28,9 @@
     var typed = SHORT[kind].toLowerCase();
     if (!ATTENDANCE[typed]) ATTENDANCE[typed] = kind;
   });
+  var ngettext = window.ngettext || function (one, many, n) { return n === 1 ? one : many; };
+  var decimalSeparator = window.get_format ? window.get_format("DECIMAL_SEPARATOR") : ",";
+  var WEIGHTS = (table.getAttribute("data-weights") || "").split("|").filter(Boolean).map(Number);
   var body = table.tBodies.length ? table.tBodies[0] : null;
   var headers = table.tHead ? table.tHead.rows[0].cells : [];
   function say(text, isError) {
@@ -87,6 +90,7 @@
     b.setAttribute("data-mark", mark.id);
     b.setAttribute("data-value", mark.value);
     b.setAttribute("data-weight", mark.weight);
+    b.setAttribute("data-five", mark.value_five === null || mark.value_five === undefined ? "" : Math.round(Number(mark.value_five) * 100));
     b.setAttribute("data-form", mark.control_form);
     b.setAttribute("data-comment", mark.comment || "");
     b.title = interpolate(gettext("%(form)s, вес %(weight)s"), { form: mark.control_form_name, weight: mark.weight }, true) + (mark.comment ? ": " + mark.comment : "");
@@ -97,6 +101,52 @@
       b.appendChild(sub);
     }
     return b;
+  }
+
+  // --- the row's average, proposed final and hints, kept true as marks change ------------------
+  // The server's rule (regions/journal/grading.py), in whole numbers: the row carries
+  // Σ(value on 5 × weight) in hundredths and Σ weight of every mark of the period (also marks not
+  // in these columns); a mark button carries its value on 5 in hundredths (none: pass/fail).
+  function moveTotals(row, button, sign) {
+    var five = button.getAttribute("data-five");
+    if (five === null || five === "") return;
+    var weight = Number(button.getAttribute("data-weight"));
+    row.setAttribute("data-sum", Number(row.getAttribute("data-sum")) + sign * Number(five) * weight);
+    row.setAttribute("data-weights", Number(row.getAttribute("data-weights")) + sign * weight);
+  }
+
+  function hintLines(sum, weights) {
+    var lines = [];
+    [4, 5].forEach(function (target) {
+      var threshold = target === 5 ? 450 : 350;  // in hundredths: a 5 from 4.5, a 4 from 3.5
+      if (sum >= threshold * weights) return;
+      var options = WEIGHTS.map(function (w) {
+        // (S + 500·w·n) / (W + w·n) ≥ t  ⇔  n ≥ (t·W − S) / (w·(500 − t))
+        var n = Math.max(1, Math.ceil((threshold * weights - sum) / (w * (500 - threshold))));
+        return interpolate(ngettext("%(count)s пятёрка с весом %(weight)s", "%(count)s пятёрок с весом %(weight)s", n), { count: n, weight: w }, true);
+      });
+      if (options.length) lines.push(interpolate(gettext("До %(target)s: %(options)s"), { target: target, options: options.join(gettext(" или ")) }, true));
+    });
+    return lines;
+  }
+
+  function showAverage(row) {
+    var sum = Number(row.getAttribute("data-sum")), weights = Number(row.getAttribute("data-weights"));
+    var cell = row.querySelector("td.avg"), proposed = "";
+    if (!weights) {
+      cell.textContent = "";
+      cell.title = "";
+    } else {
+      var average = Math.floor((2 * sum + weights) / (2 * weights));  // hundredths, half up
+      cell.textContent = Math.floor(average / 100) + decimalSeparator + String(average % 100).padStart(2, "0");
+      proposed = String(Math.min(5, Math.max(1, Math.floor((2 * sum + 100 * weights) / (200 * weights)))));
+      cell.title = hintLines(sum, weights).join("; ");
+    }
+    var final = row.querySelector("input.final-entry");
+    if (final) {
+      final.setAttribute("data-proposed", proposed);
+      final.placeholder = proposed;
+    }
   }
 
   function attendanceButton(entry) {
@@ -133,7 +183,10 @@
       var body = { lesson: lesson, student: student, value: head, comment: rest };
       if (formSelect) body.control_form = Number(formSelect.value);
       request = api("POST", "/api/v1/journal/marks/", body).then(function (mark) {
-        cell.insertBefore(markButton(mark), input);
+        var button = markButton(mark);
+        cell.insertBefore(button, input);
+        moveTotals(row, button, 1);
+        showAverage(row);
         return interpolate(gettext("Оценка %(value)s (вес %(weight)s) сохранена"), { value: mark.value, weight: mark.weight }, true);
       });
     }
@@ -178,9 +231,20 @@
     });
   }
 
+  // A final already set is replaced by what is typed, as in a spreadsheet (typing after a click
+  // made «4» into «44»); once edited, keys edit as usual.
+  table.addEventListener("focusin", function (event) {
+    var input = event.target;
+    if (input instanceof HTMLInputElement && input.classList.contains("final-entry")) input.setAttribute("data-fresh", "1");
+  });
+
   table.addEventListener("keydown", function (event) {
     var input = event.target;
     if (!(input instanceof HTMLInputElement)) return;
+    if (input.getAttribute("data-fresh")) {
+      input.removeAttribute("data-fresh");
+      if (event.key.length === 1 && !event.ctrlKey && !event.metaKey && !event.altKey) input.value = "";
+    }
     var atStart = input.selectionStart === 0 && input.selectionEnd === 0;
     var atEnd = input.selectionStart === input.value.length;
     switch (event.key) {
@@ -233,11 +297,23 @@
       if (isMark && dialog.returnValue === "save") {
         request = api("PATCH", "/api/v1/journal/marks/" + button.getAttribute("data-mark") + "/", {
           value: form.elements.value.value.trim(), control_form: Number(form.elements.control_form.value), comment: form.elements.comment.value
-        }).then(function (mark) { cell.replaceChild(markButton(mark), button); return gettext("Оценка изменена"); });
+        }).then(function (mark) {
+          var changed = markButton(mark);
+          cell.replaceChild(changed, button);
+          moveTotals(row, button, -1);
+          moveTotals(row, changed, 1);
+          showAverage(row);
+          return gettext("Оценка изменена");
+        });
       } else if (isMark) {
         if (!window.confirm(interpolate(gettext("Удалить оценку %(value)s? Она останется в истории изменений."), { value: button.getAttribute("data-value") }, true))) return;
         request = api("DELETE", "/api/v1/journal/marks/" + button.getAttribute("data-mark") + "/")
-          .then(function () { cell.removeChild(button); return gettext("Оценка удалена"); });
+          .then(function () {
+            cell.removeChild(button);
+            moveTotals(row, button, -1);
+            showAverage(row);
+            return gettext("Оценка удалена");
+          });
       } else if (dialog.returnValue === "save") {
         request = api("POST", "/api/v1/journal/attendance/", {
           lesson: Number(cell.getAttribute("data-lesson")), student: Number(row.getAttribute("data-student")),
@@ -250,6 +326,19 @@
       request.then(function (message) { say(message); if (input) input.focus(); }, function (error) { say(error.message, true); });
     });
   }
+  // On a narrow screen the grid opens at today's lesson (or the last one that takes marks), not
+  // at the period's first week: that is where a teacher writes.
+  var wrap = table.closest(".grid-wrap");
+  if (wrap && wrap.scrollWidth > wrap.clientWidth && body && body.rows.length) {
+    var entries = body.rows[0].querySelectorAll("td.cell input.entry");
+    var today = table.querySelector("thead th.today");
+    var target = today || (entries.length ? headers[entries[entries.length - 1].closest("td").cellIndex] : null);
+    if (target) {
+      var student = headers[0] ? headers[0].offsetWidth : 0;
+      wrap.scrollLeft = Math.max(0, target.offsetLeft - student - (wrap.clientWidth - student) / 2 + target.offsetWidth / 2);
+    }
+  }
+
   // the grid answers the keyboard from now on (tests and slow phones wait for this)
   table.setAttribute("data-ready", "1");
 })();
