@@ -164,6 +164,8 @@ def validate_jwt(
             raise TokenError("expired", _("Срок действия токена истёк")) from exc
         if "aud" in claim:
             raise TokenError("wrong_audience", _("Токен выпущен для другого приложения")) from exc
+        if claim == "nonce":
+            raise TokenError("wrong_nonce", _("ID-токен выпущен не для этого входа (nonce)")) from exc
         raise TokenError(
             "invalid_claims", _("Токен не прошёл проверку (%(claim)s)") % {"claim": claim[:40]}
         ) from exc
