@@ -623,6 +623,12 @@ async function adminApi(req, res, url) {
       saveState();
       return send(res, 204);
     }
+    if (method === 'DELETE') {
+      delete state.realms[realm.realm];
+      providers.delete(realm.realm);
+      saveState();
+      return send(res, 204);
+    }
   }
 
   if (collection === 'roles') {
