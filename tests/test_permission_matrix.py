@@ -5,9 +5,9 @@ school / other region, through a real browser session and a real bearer token of
 identity provider.
 
 To add a row: put the resource's page and/or API path in ``RESOURCES`` (``{id}`` is the object),
-say in ``OBJECTS`` which object of the world is "own", "other school" and "other region" for it,
-and list in ``MATRIX`` the roles that may see it in each scope. Everything else is denied, and
-the test checks that too.
+say in ``OBJECTS`` which object of the world is "own", "same school", "other school" and "other
+region" for it, and list in ``MATRIX`` the roles that may see it in each scope. Everything else
+is denied, and the test checks that too.
 """
 
 from __future__ import annotations

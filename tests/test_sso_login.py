@@ -262,3 +262,26 @@ def test_logout_needs_the_csrf_token(teacher_a, sso_client_a, browser_login):
     assert token, "the page's logout form carries the CSRF token"
     assert strict.post("/accounts/logout/", {"csrfmiddlewaretoken": token.group(1)}).status_code == 302
     assert strict.get("/api/v1/me/").status_code == 401
+
+
+def test_user_of_region_a_signing_in_on_region_b_site_is_told_why(teacher_a, sso_client_b, dev_idp):
+    """The usual way it happens: B's site sends the person to B's realm, which does not know
+    their login. The realm's sign-in page (its header, Keycloak's ``displayNameHtml``, set by
+    the platform) says whose sign-in it is and that another region's account does not work."""
+    start = sso_client_b.get("/accounts/login/")
+    browser = requests.Session()
+    form_page = browser.get(start["Location"], timeout=10)
+    assert "Учётная запись другого региона здесь не действует" in form_page.text
+    action = re.search(r'<form method="post" action="([^"]+)"', form_page.text)
+    assert action, form_page.text[:300]
+    refused = browser.post(
+        urljoin(dev_idp.url, action.group(1)),
+        data={"username": teacher_a["username"], "password": "teacher-pw"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert refused.status_code == 200  # the form again, no redirect to B's callback
+    assert "Неверное имя пользователя или пароль" in refused.text
+    assert "Республика Татарстан" in refused.text
+    assert "войдите на сайте своего региона" in refused.text
+    assert sso_client_b.get("/api/v1/me/").status_code == 401

@@ -81,6 +81,7 @@ function realmRep(realm) {
     id: realm.id,
     realm: realm.realm,
     displayName: realm.displayName,
+    displayNameHtml: realm.displayNameHtml ?? '',
     enabled: realm.enabled,
     sslRequired: realm.sslRequired ?? 'external',
     registrationAllowed: false,
@@ -148,6 +149,7 @@ function createRealm(rep) {
     id: rep.id || crypto.randomUUID(),
     realm: rep.realm,
     displayName: rep.displayName ?? rep.realm,
+    displayNameHtml: rep.displayNameHtml ?? '',
     enabled: rep.enabled ?? true,
     attributes: rep.attributes ?? {},
     loginWithEmailAllowed: rep.loginWithEmailAllowed ?? false,
@@ -617,7 +619,7 @@ async function adminApi(req, res, url) {
   if (!collection) {
     if (method === 'GET') return send(res, 200, realmRep(realm));
     if (method === 'PUT') {
-      for (const key of ['displayName', 'enabled', 'attributes', 'loginWithEmailAllowed', 'accessTokenLifespan']) {
+      for (const key of ['displayName', 'displayNameHtml', 'enabled', 'attributes', 'loginWithEmailAllowed', 'accessTokenLifespan']) {
         if (body[key] !== undefined) realm[key] = body[key];
       }
       saveState();
@@ -807,9 +809,21 @@ async function adminApi(req, res, url) {
 
 // --- the login page of a realm -----------------------------------------------------------------
 
+// The realm's header as Keycloak's login theme shows displayNameHtml — here reduced to its text
+// (line breaks kept): the development server renders no HTML it was given.
+function realmHeader(realm) {
+  if (!realm.displayNameHtml) return `<p class="muted">${escapeHtml(realm.displayName)}</p>`;
+  return realm.displayNameHtml
+    .split(/<br\s*\/?>/i)
+    .map((line) => line.replace(/<[^>]*>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').trim())
+    .filter(Boolean)
+    .map((line) => `<p class="muted">${escapeHtml(line)}</p>`)
+    .join('');
+}
+
 function loginPage(realm, uid, lang, error = '', username = '') {
   const t = WORDS[lang];
-  return page(`${t.signIn} — ${realm.displayName}`, `<h1>${t.signIn}</h1><p class="muted">${escapeHtml(realm.displayName)}</p>
+  return page(`${t.signIn} — ${realm.displayName}`, `<h1>${t.signIn}</h1>${realmHeader(realm)}
 ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/realms/${escapeHtml(realm.realm)}/login-actions/${escapeHtml(uid)}">
 <label>${t.userName}<input name="username" autocomplete="username" value="${escapeHtml(username)}" autofocus required></label>
