@@ -180,3 +180,11 @@ def test_openapi_declares_the_bearer_scheme(client_a):
     scheme = schema["components"]["securitySchemes"]["bearerAuth"]
     assert scheme == {**scheme, "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     assert {"bearerAuth": []} in schema["paths"]["/api/v1/schools/"]["get"]["security"]
+
+
+def test_id_token_is_not_an_access_token(admin_a, sso_client_a, refused):
+    """An ID token names the client in ``aud`` too, and travels through browsers (the logout's
+    ``id_token_hint``); Keycloak marks it ``typ: ID`` — the API takes only access tokens."""
+    _header, claims = decode_unverified(admin_a["id_token"])
+    assert claims.get("typ") == "ID" and claims["aud"] == "msh-region-05"
+    refused(bearer(sso_client_a, admin_a["id_token"]), "wrong_type")

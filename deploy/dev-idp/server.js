@@ -406,11 +406,15 @@ function makeProvider(realmName) {
     async findAccount(ctx, id) {
       const user = getRealm(realmName)?.users.find((u) => u.id === id);
       if (!user || !user.enabled) return undefined;
-      return { accountId: id, claims: async () => accountClaims(getRealm(realmName), user) };
+      return {
+        accountId: id,
+        // Keycloak marks its ID tokens typ "ID" (access tokens get "Bearer" in extraTokenClaims)
+        claims: async (use) => ({ ...accountClaims(getRealm(realmName), user), ...(use === 'id_token' ? { typ: 'ID' } : {}) }),
+      };
     },
     claims: {
       openid: ['sub'],
-      profile: ['preferred_username', 'given_name', 'family_name', 'realm_access', 'groups', 'msh_person_id'],
+      profile: ['preferred_username', 'given_name', 'family_name', 'realm_access', 'groups', 'msh_person_id', 'typ'],
     },
     scopes: ['openid', 'profile', 'offline_access'],
     conformIdTokenClaims: false,
