@@ -106,6 +106,19 @@ def test_accounts_are_provisioned_once_and_linked_by_person_id(dev_idp, region_a
     assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
 
 
+def test_accounts_of_a_school_the_realm_does_not_know_yet(dev_idp, region_a, people_a):
+    """The registry brings schools after the region's realm was made: provisioning creates the
+    school's group first (Keycloak refuses a whole import batch with an unknown group path)."""
+    school = people_a["school"]
+    groups = dev_idp.admin("GET", "region-05/groups", params={"search": school.ogrn}).json()
+    assert not [g for g in groups if g["name"] == school.ogrn]  # the realm predates the school
+    report = identity.accounts_provision(region=region_a)
+    assert report.added == 2
+    account = kc_user(dev_idp, "region-05", people_a["teacher"].registry_id.lower())
+    groups = dev_idp.admin("GET", f"region-05/users/{account['id']}/groups").json()
+    assert [g["name"] for g in groups] == [school.ogrn]
+
+
 def test_deactivated_person_is_disabled_and_cannot_sign_in(
     dev_idp, region_a, people_a, sso_client_a, browser_login
 ):

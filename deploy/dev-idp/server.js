@@ -788,6 +788,15 @@ async function adminApi(req, res, url) {
 
   if (collection === 'partialImport' && method === 'POST') {
     const policy = body.ifResourceExists ?? 'FAIL';
+    // As Keycloak: a user in a group that does not exist fails the whole import (HTTP 500,
+    // RepresentationToModel.createGroups), nothing of it is kept.
+    for (const rep of body.users ?? []) {
+      for (const groupPath of rep.groups ?? []) {
+        if (!realm.groups.some((g) => `/${g.name}` === groupPath)) {
+          return send(res, 500, { errorMessage: `Unable to find group specified by path: ${groupPath}` });
+        }
+      }
+    }
     const results = [];
     for (const rep of body.users ?? []) {
       const name = String(rep.username).toLowerCase();

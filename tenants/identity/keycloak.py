@@ -353,6 +353,21 @@ def client_apply(
     return report
 
 
+def groups_apply(
+    realm: RealmConfig, schools: list[SchoolGroup], *, admin: KeycloakAdmin | None = None
+) -> RealmReport:
+    """Only the school groups. Accounts are imported into their schools' groups, and Keycloak
+    refuses (HTTP 500, the whole batch) a user whose group does not exist — while the schools
+    usually come with the registry import, after the realm was made."""
+    admin = admin or admin_client(realm)
+    report = RealmReport(realm=realm.name)
+    try:
+        _ensure_groups(admin, schools, report)
+    except KeycloakError as exc:
+        raise _fail(f"группы школ realm {realm.name}", exc) from exc
+    return report
+
+
 # --- accounts -----------------------------------------------------------------------------------
 
 

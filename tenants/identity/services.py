@@ -5,7 +5,8 @@
 - ``realm_sync_domains(region=…)``: the client's redirect URIs after a domain change.
 - ``federal_realm_ensure()``: the federal operators' realm.
 - ``accounts_provision(region=…)``: Keycloak accounts of the region's people (new ones in
-  batches with partialImport/SKIP, then only the changed ones), linked by ``msh_person_id``.
+  batches with partialImport/SKIP, then only the changed ones), linked by ``msh_person_id`` —
+  after the groups of the region's schools (the registry brings schools after the realm exists).
 - ``identity_queue(...)``: the same, as Celery tasks after the current transaction commits —
   region creation and domain changes never wait for, or fail because of, the identity provider.
 """
@@ -33,6 +34,7 @@ from tenants.identity.keycloak import (
     accounts_apply,
     admin_client,
     client_apply,
+    groups_apply,
     realm_apply,
 )
 from tenants.models import IdentityStatus, Region
@@ -191,6 +193,10 @@ def accounts_provision(
         raise IdentityError("Сервер входа (KEYCLOAK_URL) не настроен")
     realm = region_realm(region)
     admin = admin_client(realm)
+    # the schools' groups first: an account in a group Keycloak does not have fails its batch
+    groups = groups_apply(realm, _schools(region), admin=admin)
+    if groups.writes:
+        logger.info("realm %s: %s", realm.name, ", ".join(groups.writes))
     total = ProvisionReport(realm=realm.name)
     with tenant_context(region):
         count = User.objects.filter(person__isnull=False).count()
