@@ -186,3 +186,34 @@ def test_identity_command(dev_idp, region_a):
     from core.sso.config import region_realm
 
     assert region_realm(region_a).client_secret in text
+
+
+def test_a_realm_made_again_gets_every_account_again(dev_idp, region_b, sso_client_b, browser_login):
+    """The realm is gone (deleted in Keycloak, another Keycloak, the development identity
+    provider's state deleted as the README allows) and made again: the accounts the platform
+    remembered as provisioned are created again, and their people can sign in."""
+    from django.core.cache import cache
+
+    from core.sso import tokens as token_module
+    from core.sso.config import region_realm
+
+    with tenant_context(region_b):
+        school_class = SchoolClassFactory()
+        teacher = PersonFactory(user=UserFactory(roles=[Role.TEACHER]))
+        MembershipFactory(person=teacher, school=school_class.school, role="teacher")
+    username = teacher.registry_id.lower()
+    assert identity.accounts_provision(region=region_b, passwords={username: "again-pw"}).added == 1
+    assert dev_idp.admin("DELETE", "region-16").status_code == 204
+    try:
+        report = identity.realm_ensure(region=region_b)
+        assert report.created and "1 accounts to provision again" in report.writes
+        again = identity.accounts_provision(region=region_b, passwords={username: "again-pw"})
+        assert (again.added, again.unchanged) == (1, 0)
+        kc_user(dev_idp, "region-16", username)
+        with tenant_context(region_b):  # the new realm signs with new keys
+            realm = region_realm(region_b)
+            cache.delete_many([token_module._cache_key(k, realm) for k in ("jwks", "jwks-refreshed")])
+        assert browser_login(sso_client_b, username, "again-pw").status_code == 302
+        assert sso_client_b.get("/api/v1/me/").json()["person_id"] == teacher.pk
+    finally:
+        identity.realm_ensure(region=region_b)  # whatever happened, the realm exists for others

@@ -84,6 +84,17 @@ def realm_ensure(*, region: Region) -> RealmReport:
     except (IdentityError, OSError) as exc:
         _mark(region, IdentityStatus.FAILED, str(exc))
         raise IdentityError(str(exc)) from exc
+    if report.created:
+        # A new realm holds no accounts: the Keycloak ids remembered for the region's users
+        # belong to a realm that is gone (deleted in Keycloak, another Keycloak, the development
+        # identity provider started afresh). Forgotten, the next provisioning creates every
+        # account again and logins link by msh_person_id, not by a subject that no longer exists.
+        with tenant_context(region):
+            forgotten = User.objects.exclude(sso_subject=None, sso_sync_hash="").update(
+                sso_subject=None, sso_sync_hash=""
+            )
+        if forgotten:
+            report.writes.append(f"{forgotten} accounts to provision again")
     _mark(region, IdentityStatus.READY)
     logger.info("realm %s ensured: %d writes", report.realm, len(report.writes))
     return report
