@@ -65,3 +65,29 @@ def test_every_refusal_is_logged_as_denied_access(region_a, client_a, caplog):
     assert any(
         "auth access_denied" in e and f"user={teacher.pk}" in e and "reason=forbidden" in e for e in events
     ), events
+
+
+def test_a_request_cannot_forge_an_event_line(dev_idp, sso_client_a, caplog):
+    """The path (a ``<str:…>`` URL segment takes anything) and the reason come from the request:
+    they can neither end the line nor add a ``user=`` field to it."""
+    caplog.set_level(logging.INFO, logger="msh.auth")
+    # as a client sends it: the newline percent-encoded (the URL segment decodes it)
+    forged = "class%0AINFO%20msh.auth:%20auth%20login%20realm=region-05%20user=1%20reason=x"
+    response = sso_client_a.get(f"/api/v1/journal/{forged}/1/1/", HTTP_AUTHORIZATION="Bearer x.y.z")
+    assert response.status_code == 401
+    events = [r.getMessage() for r in caplog.records if r.name == "msh.auth"]
+    assert len(events) == 1, events
+    line = events[0]
+    assert "\n" not in line and " user=1" not in line and "auth login" not in line, line
+    assert line.startswith(
+        "auth token_rejected realm=region-05 user=- reason=malformed path=/api/v1/journal/class%0A"
+    )
+
+
+def test_reason_from_the_identity_provider_is_reduced_to_a_code(caplog):
+    from core.sso.events import auth_event
+
+    caplog.set_level(logging.INFO, logger="msh.auth")
+    auth_event("login_failed", realm="region-05", reason="idp_access_denied\nauth login user=7")
+    [line] = [r.getMessage() for r in caplog.records if r.name == "msh.auth"]
+    assert line == "auth login_failed realm=region-05 user=- reason=idp_access_denied_auth_login_user=7"

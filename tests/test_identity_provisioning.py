@@ -106,6 +106,19 @@ def test_accounts_are_provisioned_once_and_linked_by_person_id(dev_idp, region_a
     assert (again.added, again.updated, again.unchanged) == (0, 0, 2)
 
 
+def test_accounts_of_a_school_the_realm_does_not_know_yet(dev_idp, region_a, people_a):
+    """The registry brings schools after the region's realm was made: provisioning creates the
+    school's group first (Keycloak refuses a whole import batch with an unknown group path)."""
+    school = people_a["school"]
+    groups = dev_idp.admin("GET", "region-05/groups", params={"search": school.ogrn}).json()
+    assert not [g for g in groups if g["name"] == school.ogrn]  # the realm predates the school
+    report = identity.accounts_provision(region=region_a)
+    assert report.added == 2
+    account = kc_user(dev_idp, "region-05", people_a["teacher"].registry_id.lower())
+    groups = dev_idp.admin("GET", f"region-05/users/{account['id']}/groups").json()
+    assert [g["name"] for g in groups] == [school.ogrn]
+
+
 def test_deactivated_person_is_disabled_and_cannot_sign_in(
     dev_idp, region_a, people_a, sso_client_a, browser_login
 ):
@@ -173,3 +186,34 @@ def test_identity_command(dev_idp, region_a):
     from core.sso.config import region_realm
 
     assert region_realm(region_a).client_secret in text
+
+
+def test_a_realm_made_again_gets_every_account_again(dev_idp, region_b, sso_client_b, browser_login):
+    """The realm is gone (deleted in Keycloak, another Keycloak, the development identity
+    provider's state deleted as the README allows) and made again: the accounts the platform
+    remembered as provisioned are created again, and their people can sign in."""
+    from django.core.cache import cache
+
+    from core.sso import tokens as token_module
+    from core.sso.config import region_realm
+
+    with tenant_context(region_b):
+        school_class = SchoolClassFactory()
+        teacher = PersonFactory(user=UserFactory(roles=[Role.TEACHER]))
+        MembershipFactory(person=teacher, school=school_class.school, role="teacher")
+    username = teacher.registry_id.lower()
+    assert identity.accounts_provision(region=region_b, passwords={username: "again-pw"}).added == 1
+    assert dev_idp.admin("DELETE", "region-16").status_code == 204
+    try:
+        report = identity.realm_ensure(region=region_b)
+        assert report.created and "1 accounts to provision again" in report.writes
+        again = identity.accounts_provision(region=region_b, passwords={username: "again-pw"})
+        assert (again.added, again.unchanged) == (1, 0)
+        kc_user(dev_idp, "region-16", username)
+        with tenant_context(region_b):  # the new realm signs with new keys
+            realm = region_realm(region_b)
+            cache.delete_many([token_module._cache_key(k, realm) for k in ("jwks", "jwks-refreshed")])
+        assert browser_login(sso_client_b, username, "again-pw").status_code == 302
+        assert sso_client_b.get("/api/v1/me/").json()["person_id"] == teacher.pk
+    finally:
+        identity.realm_ensure(region=region_b)  # whatever happened, the realm exists for others

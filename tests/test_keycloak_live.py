@@ -1,7 +1,12 @@
 """Against a real Keycloak (26): runs only when KEYCLOAK_URL is set in the environment (with
 KEYCLOAK_ADMIN_USER / KEYCLOAK_ADMIN_PASSWORD of its master realm). Keycloak cannot run on the
 project's machines, so this is skipped there — in CI too. It provisions a throw-away realm with
-the adapter twice (the second run must write nothing) and checks its OpenID discovery."""
+the adapter twice (the second run must write nothing) and checks its OpenID discovery.
+
+The test itself can be exercised against the development identity provider, which answers the
+same Admin REST calls (realm deletion included): start ``deploy/dev-idp`` (``node server.js``)
+and run it with ``KEYCLOAK_URL=http://127.0.0.1:8180 KEYCLOAK_ADMIN_USER=admin
+KEYCLOAK_ADMIN_PASSWORD=admin``."""
 
 from __future__ import annotations
 

@@ -1,12 +1,13 @@
 # mypy: disable-error-code="attr-defined"
 # (factory_boy factories are typed as the factory classes, not the models they build)
-"""The permission matrix as a table: role × resource × own / other school / other region, through
-a real browser session and a real bearer token of the development identity provider.
+"""The permission matrix as a table: role × resource × own / same school (not one's own) / other
+school / other region, through a real browser session and a real bearer token of the development
+identity provider.
 
 To add a row: put the resource's page and/or API path in ``RESOURCES`` (``{id}`` is the object),
-say in ``OBJECTS`` which object of the world is "own", "other school" and "other region" for it,
-and list in ``MATRIX`` the roles that may see it in each scope. Everything else is denied, and
-the test checks that too.
+say in ``OBJECTS`` which object of the world is "own", "same school", "other school" and "other
+region" for it, and list in ``MATRIX`` the roles that may see it in each scope. Everything else
+is denied, and the test checks that too.
 """
 
 from __future__ import annotations
@@ -28,14 +29,16 @@ from tests.factories import (
     MembershipFactory,
     PersonFactory,
     SchoolClassFactory,
+    StudyGroupFactory,
     StudyPeriodFactory,
+    SubjectFactory,
     TeachingAssignmentFactory,
     UserFactory,
 )
 
 REGION_ROLES = ["regional_admin", "school_admin", "teacher", "student", "parent"]
 ALL_ROLES = [*REGION_ROLES, "federal_operator", "anonymous"]
-SCOPES = ["own", "other_school", "other_region"]
+SCOPES = ["own", "same_school", "other_school", "other_region"]
 
 RESOURCES: dict[str, dict[str, str]] = {
     "region_home": {"page": "/"},
@@ -51,19 +54,54 @@ RESOURCES: dict[str, dict[str, str]] = {
     },
     "diary_week": {"page": "/diary/?student={id}", "api": "/api/v1/diary/{id}/week/"},
     "diary_marks": {"page": "/diary/marks/?student={id}", "api": "/api/v1/diary/{id}/marks/"},
+    "group_journal": {
+        "page": "/journal/group/{id}/{subject}/",
+        "api": "/api/v1/journal/group/{id}/{subject}/",
+    },
 }
 # which object of the world each scope means, per resource (keys of the ``world`` fixture)
 OBJECTS: dict[str, dict[str, str]] = {
     "region_home": {"own": "region", "other_region": "region"},
     "school": {"own": "school", "other_school": "other_school", "other_region": "b_school"},
     "school_classes": {"own": "school", "other_school": "other_school", "other_region": "b_school"},
-    "class_students": {"own": "class", "other_school": "other_class", "other_region": "b_class"},
-    "student": {"own": "student", "other_school": "other_student", "other_region": "b_student"},
+    "class_students": {
+        "own": "class",
+        "same_school": "same_class",
+        "other_school": "other_class",
+        "other_region": "b_class",
+    },
+    "student": {
+        "own": "student",
+        "same_school": "same_student",
+        "other_school": "other_student",
+        "other_region": "b_student",
+    },
     "federal_console": {"own": "platform"},
     "school_settings": {"own": "school", "other_school": "other_school", "other_region": "b_school"},
-    "class_journal": {"own": "class", "other_school": "other_class", "other_region": "b_class"},
-    "diary_week": {"own": "student", "other_school": "other_student", "other_region": "b_student"},
-    "diary_marks": {"own": "student", "other_school": "other_student", "other_region": "b_student"},
+    "class_journal": {
+        "own": "class",
+        "same_school": "same_class",
+        "other_school": "other_class",
+        "other_region": "b_class",
+    },
+    "diary_week": {
+        "own": "student",
+        "same_school": "same_student",
+        "other_school": "other_student",
+        "other_region": "b_student",
+    },
+    "diary_marks": {
+        "own": "student",
+        "same_school": "same_student",
+        "other_school": "other_student",
+        "other_region": "b_student",
+    },
+    "group_journal": {
+        "own": "group",
+        "same_school": "same_group",
+        "other_school": "other_group",
+        "other_region": "b_group",
+    },
 }
 STAFF = {"regional_admin", "school_admin", "teacher"}
 MATRIX: dict[tuple[str, str], set[str]] = {
@@ -75,8 +113,13 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("school_classes", "own"): set(REGION_ROLES),
     ("school_classes", "other_school"): {"regional_admin"},
     ("class_students", "own"): STAFF,
+    # a class of the same school the teacher does not teach: the school's and the region's admins
+    ("class_students", "same_school"): {"regional_admin", "school_admin"},
     ("class_students", "other_school"): {"regional_admin"},
     ("student", "own"): set(REGION_ROLES),
+    # another pupil of the same school: not the teacher's, not the student's self, not the
+    # parent's child
+    ("student", "same_school"): {"regional_admin", "school_admin"},
     ("student", "other_school"): {"regional_admin"},
     ("federal_console", "own"): {"federal_operator"},
     # a school's configuration: its admin and the region's
@@ -84,7 +127,12 @@ MATRIX: dict[tuple[str, str], set[str]] = {
     ("school_settings", "other_school"): {"regional_admin"},
     # the class journal: who teaches the class, the school admin, the region (read)
     ("class_journal", "own"): STAFF,
+    ("class_journal", "same_school"): {"regional_admin", "school_admin"},
     ("class_journal", "other_school"): {"regional_admin"},
+    # a group's journal: who teaches the group (not the class), the school admin, the region
+    ("group_journal", "own"): STAFF,
+    ("group_journal", "same_school"): {"regional_admin", "school_admin"},
+    ("group_journal", "other_school"): {"regional_admin"},
     # a diary: the student and their parents only
     ("diary_week", "own"): {"student", "parent"},
     ("diary_marks", "own"): {"student", "parent"},
@@ -104,19 +152,29 @@ class Actor:
 @pytest.fixture
 def world(region_a, region_b, dev_idp) -> dict[str, Any]:
     """Region A: school 1 (class 5А with the student, taught by the teacher, administered by the
-    school admin; the parent's child is the student) and school 2 (its own class and student).
-    Region B: a school with a class and a student."""
+    school admin; the parent's child is the student; a subgroup of 5А with the student that the
+    teacher teaches by itself — not through the class; and class 5Б with another student and a
+    subgroup, which the teacher does not teach) and school 2 (its own class, student and group).
+    Region B: a school with a class, a student and a group."""
     with tenant_context(region_a):
         StudyPeriodFactory()  # the region's school year, a period around today: journals open
         school_class = SchoolClassFactory()
         school = school_class.school
         other_class = SchoolClassFactory()
+        same_class = SchoolClassFactory(school=school)
         student = PersonFactory(user=UserFactory(roles=[Role.STUDENT]))
         MembershipFactory(person=student, school_class=school_class)
         other_student = MembershipFactory(school_class=other_class).person
+        same_student = MembershipFactory(school_class=same_class).person
         teacher = PersonFactory(user=UserFactory(roles=[Role.TEACHER]))
         MembershipFactory(person=teacher, school=school, role="teacher")
         subject_id = TeachingAssignmentFactory(teacher=teacher, school_class=school_class).subject_id
+        # a subgroup of 5А that the teacher teaches as a group (English), not through the class
+        group = StudyGroupFactory(school_class=school_class, members=[student])
+        group_subject = SubjectFactory(code="english", name="Английский язык")
+        TeachingAssignmentFactory(teacher=teacher, school_class=None, group=group, subject=group_subject)
+        same_group = StudyGroupFactory(school_class=same_class, members=[same_student])
+        other_group = StudyGroupFactory(school_class=other_class)
         parent = PersonFactory(user=UserFactory(roles=[Role.PARENT]))
         GuardianLinkFactory(parent=parent, child=student)
         school_admin = PersonFactory(user=UserFactory(roles=[Role.SCHOOL_ADMIN]))
@@ -124,6 +182,7 @@ def world(region_a, region_b, dev_idp) -> dict[str, Any]:
     with tenant_context(region_b):
         b_class = SchoolClassFactory()
         b_student = MembershipFactory(school_class=b_class).person
+        b_group = StudyGroupFactory(school_class=b_class, members=[b_student])
     people = {"student": student, "teacher": teacher, "parent": parent, "school_admin": school_admin}
     passwords = {p.registry_id.lower(): f"{role}-pw" for role, p in people.items()}
     accounts_provision(region=region_a, passwords=passwords)
@@ -135,11 +194,18 @@ def world(region_a, region_b, dev_idp) -> dict[str, Any]:
         "b_school": b_class.school_id,
         "class": school_class.pk,
         "other_class": other_class.pk,
+        "same_class": same_class.pk,
         "b_class": b_class.pk,
         "student": student.pk,
         "other_student": other_student.pk,
+        "same_student": same_student.pk,
         "b_student": b_student.pk,
+        "group": group.pk,
+        "same_group": same_group.pk,
+        "other_group": other_group.pk,
+        "b_group": b_group.pk,
         "subject": subject_id,
+        "group_subject": group_subject.pk,
         "usernames": {role: p.registry_id.lower() for role, p in people.items()},
     }
 
@@ -205,14 +271,15 @@ def test_permission_matrix(role, world, dev_idp, browser_login, region_a):
     for resource, paths in RESOURCES.items():
         for scope, key in OBJECTS[resource].items():
             expected = role in MATRIX.get((resource, scope), set())
-            host = {"own": actor.host_a, "other_school": actor.host_a, "other_region": actor.host_b}[scope]
+            host = actor.host_b if scope == "other_region" else actor.host_a
             if resource == "federal_console":
                 host = actor.platform
             for kind, template in paths.items():
                 for via in ("session", "bearer"):
                     if kind == "page" and via == "bearer":
                         continue  # pages are for browsers
-                    path = template.format(id=world[key], subject=world["subject"])
+                    subject = world["group_subject" if resource == "group_journal" else "subject"]
+                    path = template.format(id=world[key], subject=subject)
                     got = _allowed(_request(actor, via, kind, path, host), kind)
                     if got != expected:
                         wrong.append(

@@ -203,3 +203,85 @@ def test_login_without_identity_provider_says_so(client_a, settings, db):
     settings.KEYCLOAK_URL = ""
     response = client_a.get("/accounts/login/")
     assert response.status_code == 503 and "Вход временно недоступен" in response.content.decode()
+
+
+def test_login_rotates_the_session_key(teacher_a, sso_client_a, dev_idp, region_a):
+    """Session fixation: the key the visitor had before signing in (here: the one holding the
+    login's state) is not the key of the signed-in session, and no longer opens anything."""
+    start = sso_client_a.get("/accounts/login/")
+    before = sso_client_a.cookies["sessionid"].value
+    callback = dev_idp.sign_in(requests.Session(), start["Location"], teacher_a["username"], "teacher-pw")
+    parsed = urlparse(callback)
+    assert sso_client_a.get(f"{parsed.path}?{parsed.query}").status_code == 302
+    after = sso_client_a.cookies["sessionid"].value
+    assert after and after != before
+    assert sso_client_a.get("/api/v1/me/").status_code == 200
+    fixed = Client(HTTP_HOST=sso_client_a.defaults["HTTP_HOST"])
+    fixed.cookies["sessionid"] = before
+    assert fixed.get("/api/v1/me/").status_code == 401
+
+
+def test_callback_cannot_be_replayed(teacher_a, sso_client_a, dev_idp):
+    """The state (and with it the nonce and the PKCE verifier) is for one callback only."""
+    start = sso_client_a.get("/accounts/login/")
+    callback = dev_idp.sign_in(requests.Session(), start["Location"], teacher_a["username"], "teacher-pw")
+    parsed = urlparse(callback)
+    assert sso_client_a.get(f"{parsed.path}?{parsed.query}").status_code == 302
+    sso_client_a.post("/accounts/logout/")
+    again = sso_client_a.get(f"{parsed.path}?{parsed.query}")
+    assert again.status_code == 400 and "Вход не завершён" in again.content.decode()
+    assert sso_client_a.get("/api/v1/me/").status_code == 401
+
+
+def test_id_token_with_another_nonce_is_refused(teacher_a, sso_client_a, dev_idp, region_a, caplog):
+    start = sso_client_a.get("/accounts/login/")
+    with tenant_context(region_a):  # sessions live in the region's schema
+        session = sso_client_a.session
+        session["sso_flow"] = {**session["sso_flow"], "nonce": "not-the-nonce-of-this-login"}
+        session.save()
+    callback = dev_idp.sign_in(requests.Session(), start["Location"], teacher_a["username"], "teacher-pw")
+    parsed = urlparse(callback)
+    response = sso_client_a.get(f"{parsed.path}?{parsed.query}")
+    assert response.status_code == 400 and "Вход не выполнен" in response.content.decode()
+    assert sso_client_a.get("/api/v1/me/").status_code == 401
+    events = [r.getMessage() for r in caplog.records if r.name == "msh.auth"]
+    assert events and events[-1].startswith("auth login_failed") and "reason=wrong_nonce" in events[-1], (
+        events
+    )
+
+
+def test_logout_needs_the_csrf_token(teacher_a, sso_client_a, browser_login):
+    """Another site cannot sign a user out by posting a form to /accounts/logout/."""
+    browser_login(sso_client_a, teacher_a["username"], "teacher-pw")
+    strict = Client(HTTP_HOST=sso_client_a.defaults["HTTP_HOST"], enforce_csrf_checks=True)
+    strict.cookies = sso_client_a.cookies
+    assert strict.post("/accounts/logout/").status_code == 403
+    assert strict.get("/api/v1/me/").status_code == 200  # still signed in
+    page = strict.get("/")
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())
+    assert token, "the page's logout form carries the CSRF token"
+    assert strict.post("/accounts/logout/", {"csrfmiddlewaretoken": token.group(1)}).status_code == 302
+    assert strict.get("/api/v1/me/").status_code == 401
+
+
+def test_user_of_region_a_signing_in_on_region_b_site_is_told_why(teacher_a, sso_client_b, dev_idp):
+    """The usual way it happens: B's site sends the person to B's realm, which does not know
+    their login. The realm's sign-in page (its header, Keycloak's ``displayNameHtml``, set by
+    the platform) says whose sign-in it is and that another region's account does not work."""
+    start = sso_client_b.get("/accounts/login/")
+    browser = requests.Session()
+    form_page = browser.get(start["Location"], timeout=10)
+    assert "Учётная запись другого региона здесь не действует" in form_page.text
+    action = re.search(r'<form method="post" action="([^"]+)"', form_page.text)
+    assert action, form_page.text[:300]
+    refused = browser.post(
+        urljoin(dev_idp.url, action.group(1)),
+        data={"username": teacher_a["username"], "password": "teacher-pw"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert refused.status_code == 200  # the form again, no redirect to B's callback
+    assert "Неверное имя пользователя или пароль" in refused.text
+    assert "Республика Татарстан" in refused.text
+    assert "войдите на сайте своего региона" in refused.text
+    assert sso_client_b.get("/api/v1/me/").status_code == 401

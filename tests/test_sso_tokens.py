@@ -180,3 +180,30 @@ def test_openapi_declares_the_bearer_scheme(client_a):
     scheme = schema["components"]["securitySchemes"]["bearerAuth"]
     assert scheme == {**scheme, "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     assert {"bearerAuth": []} in schema["paths"]["/api/v1/schools/"]["get"]["security"]
+
+
+def test_id_token_is_not_an_access_token(admin_a, sso_client_a, refused):
+    """An ID token names the client in ``aud`` too, and travels through browsers (the logout's
+    ``id_token_hint``); Keycloak marks it ``typ: ID`` — the API takes only access tokens."""
+    _header, claims = decode_unverified(admin_a["id_token"])
+    assert claims.get("typ") == "ID" and claims["aud"] == "msh-region-05"
+    refused(bearer(sso_client_a, admin_a["id_token"]), "wrong_type")
+
+
+def test_hmac_token_signed_with_the_public_key_is_refused(admin_a, region_a, sso_client_a, refused):
+    """Algorithm confusion: HS256 with the realm's public key (anyone can fetch it) as the secret."""
+    import base64
+    import hashlib
+    import hmac
+
+    import requests
+    from joserfc.jwk import RSAKey
+
+    realm = region_realm(region_a)
+    header, claims = decode_unverified(admin_a["access_token"])
+    jwks = requests.get(f"{realm.issuer}/protocol/openid-connect/certs", timeout=10).json()
+    public = RSAKey.import_key(next(k for k in jwks["keys"] if k["kid"] == header["kid"]))
+    signing_input = f"{b64({'alg': 'HS256', 'kid': header['kid'], 'typ': 'JWT'})}.{b64(claims)}"
+    mac = hmac.new(public.as_pem(private=False), signing_input.encode(), hashlib.sha256).digest()
+    forged = f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    refused(bearer(sso_client_a, forged), "algorithm")

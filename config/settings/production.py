@@ -26,6 +26,15 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+# Lax, not Strict: the identity provider's redirect to /accounts/callback/ is a cross-site
+# navigation, and it needs the session that holds the login's state, nonce and PKCE verifier.
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# "__Host-": the browser keeps these cookies to the exact host (Secure, Path=/, no Domain), so
+# no other site under the platform's domain — another region's — can set or overwrite them
+# (cookie tossing: a planted session or CSRF cookie).
+SESSION_COOKIE_NAME = "__Host-sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
 X_FRAME_OPTIONS = "DENY"
 
 # The identity provider is required in production; so is the key client secrets derive from.

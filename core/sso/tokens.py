@@ -4,7 +4,9 @@ Tokens are validated locally: RS256 only (``alg: none`` and HMAC are refused bef
 else), the signature against the realm's cached JWKS, exact ``iss``, ``aud`` containing the
 client, ``exp`` with a small leeway, and the ``nonce`` of the login for ID tokens. An unknown
 ``kid`` refreshes the JWKS once (key rotation), at most once per realm every few seconds so
-that tokens with invented key ids cannot make us hammer the identity provider.
+that tokens with invented key ids cannot make us hammer the identity provider. A back-channel
+logout token also needs the logout event, ``sid`` or ``sub``, no ``nonce``, a ``jti`` not seen
+before and, without ``exp``, an ``iat`` of the last few minutes.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import time
 from typing import Any
 
 import requests
@@ -26,6 +29,9 @@ from core.sso.config import RealmConfig, internal_url
 
 ALGORITHM = "RS256"
 LOGOUT_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# A logout token without ``exp`` is accepted this long after its ``iat`` (and its ``jti`` is
+# remembered as long: the same token twice is refused).
+LOGOUT_TOKEN_MAX_AGE = 300
 _REFRESH_PAUSE = 10  # seconds between two forced JWKS refreshes of one realm
 
 
@@ -164,6 +170,8 @@ def validate_jwt(
             raise TokenError("expired", _("Срок действия токена истёк")) from exc
         if "aud" in claim:
             raise TokenError("wrong_audience", _("Токен выпущен для другого приложения")) from exc
+        if claim == "nonce":
+            raise TokenError("wrong_nonce", _("ID-токен выпущен не для этого входа (nonce)")) from exc
         raise TokenError(
             "invalid_claims", _("Токен не прошёл проверку (%(claim)s)") % {"claim": claim[:40]}
         ) from exc
@@ -185,4 +193,13 @@ def validate_jwt(
             raise TokenError("not_logout_token", _("Токен выхода не должен содержать nonce"))
         if not claims.get("sid") and not claims.get("sub"):
             raise TokenError("not_logout_token", _("В токене выхода нет ни sid, ни sub"))
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not jti:
+            raise TokenError("not_logout_token", _("В токене выхода нет jti"))
+        if "exp" not in claims and claims["iat"] < time.time() - LOGOUT_TOKEN_MAX_AGE - settings.SSO_LEEWAY:
+            raise TokenError("expired", _("Срок действия токена истёк"))
+        # a replayed logout token (with only ``sub``, it would end the person's later sessions)
+        seen = f"{_cache_key('logout-jti', realm)}:{hashlib.sha256(jti.encode()).hexdigest()[:32]}"
+        if not cache.add(seen, 1, LOGOUT_TOKEN_MAX_AGE + 2 * settings.SSO_LEEWAY):
+            raise TokenError("replayed", _("Этот токен выхода уже был принят"))
     return claims

@@ -81,6 +81,7 @@ function realmRep(realm) {
     id: realm.id,
     realm: realm.realm,
     displayName: realm.displayName,
+    displayNameHtml: realm.displayNameHtml ?? '',
     enabled: realm.enabled,
     sslRequired: realm.sslRequired ?? 'external',
     registrationAllowed: false,
@@ -148,6 +149,7 @@ function createRealm(rep) {
     id: rep.id || crypto.randomUUID(),
     realm: rep.realm,
     displayName: rep.displayName ?? rep.realm,
+    displayNameHtml: rep.displayNameHtml ?? '',
     enabled: rep.enabled ?? true,
     attributes: rep.attributes ?? {},
     loginWithEmailAllowed: rep.loginWithEmailAllowed ?? false,
@@ -404,11 +406,15 @@ function makeProvider(realmName) {
     async findAccount(ctx, id) {
       const user = getRealm(realmName)?.users.find((u) => u.id === id);
       if (!user || !user.enabled) return undefined;
-      return { accountId: id, claims: async () => accountClaims(getRealm(realmName), user) };
+      return {
+        accountId: id,
+        // Keycloak marks its ID tokens typ "ID" (access tokens get "Bearer" in extraTokenClaims)
+        claims: async (use) => ({ ...accountClaims(getRealm(realmName), user), ...(use === 'id_token' ? { typ: 'ID' } : {}) }),
+      };
     },
     claims: {
       openid: ['sub'],
-      profile: ['preferred_username', 'given_name', 'family_name', 'realm_access', 'groups', 'msh_person_id'],
+      profile: ['preferred_username', 'given_name', 'family_name', 'realm_access', 'groups', 'msh_person_id', 'typ'],
     },
     scopes: ['openid', 'profile', 'offline_access'],
     conformIdTokenClaims: false,
@@ -617,9 +623,15 @@ async function adminApi(req, res, url) {
   if (!collection) {
     if (method === 'GET') return send(res, 200, realmRep(realm));
     if (method === 'PUT') {
-      for (const key of ['displayName', 'enabled', 'attributes', 'loginWithEmailAllowed', 'accessTokenLifespan']) {
+      for (const key of ['displayName', 'displayNameHtml', 'enabled', 'attributes', 'loginWithEmailAllowed', 'accessTokenLifespan']) {
         if (body[key] !== undefined) realm[key] = body[key];
       }
+      saveState();
+      return send(res, 204);
+    }
+    if (method === 'DELETE') {
+      delete state.realms[realm.realm];
+      providers.delete(realm.realm);
       saveState();
       return send(res, 204);
     }
@@ -776,6 +788,15 @@ async function adminApi(req, res, url) {
 
   if (collection === 'partialImport' && method === 'POST') {
     const policy = body.ifResourceExists ?? 'FAIL';
+    // As Keycloak: a user in a group that does not exist fails the whole import (HTTP 500,
+    // RepresentationToModel.createGroups), nothing of it is kept.
+    for (const rep of body.users ?? []) {
+      for (const groupPath of rep.groups ?? []) {
+        if (!realm.groups.some((g) => `/${g.name}` === groupPath)) {
+          return send(res, 500, { errorMessage: `Unable to find group specified by path: ${groupPath}` });
+        }
+      }
+    }
     const results = [];
     for (const rep of body.users ?? []) {
       const name = String(rep.username).toLowerCase();
@@ -801,9 +822,21 @@ async function adminApi(req, res, url) {
 
 // --- the login page of a realm -----------------------------------------------------------------
 
+// The realm's header as Keycloak's login theme shows displayNameHtml — here reduced to its text
+// (line breaks kept): the development server renders no HTML it was given.
+function realmHeader(realm) {
+  if (!realm.displayNameHtml) return `<p class="muted">${escapeHtml(realm.displayName)}</p>`;
+  return realm.displayNameHtml
+    .split(/<br\s*\/?>/i)
+    .map((line) => line.replace(/<[^>]*>/g, '').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&').trim())
+    .filter(Boolean)
+    .map((line) => `<p class="muted">${escapeHtml(line)}</p>`)
+    .join('');
+}
+
 function loginPage(realm, uid, lang, error = '', username = '') {
   const t = WORDS[lang];
-  return page(`${t.signIn} — ${realm.displayName}`, `<h1>${t.signIn}</h1><p class="muted">${escapeHtml(realm.displayName)}</p>
+  return page(`${t.signIn} — ${realm.displayName}`, `<h1>${t.signIn}</h1>${realmHeader(realm)}
 ${error ? `<p class="error">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/realms/${escapeHtml(realm.realm)}/login-actions/${escapeHtml(uid)}">
 <label>${t.userName}<input name="username" autocomplete="username" value="${escapeHtml(username)}" autofocus required></label>

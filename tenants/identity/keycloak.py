@@ -13,6 +13,7 @@ import json
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from html import escape
 from typing import Any
 
 from django.conf import settings
@@ -160,12 +161,28 @@ def client_representation(realm: RealmConfig, domains: Iterable[str], primary: s
     }
 
 
+def login_header_html(realm: RealmConfig, display_name: str) -> str:
+    """What the realm's sign-in page shows above the form (Keycloak's ``displayNameHtml``): whose
+    sign-in it is and, in a region, that another region's account does not work here — a person
+    of region A who opens region B's site reaches B's realm, where their login is unknown, and
+    the identity provider alone can tell them why."""
+    if realm.is_federal:
+        hint = "Вход для федеральных операторов платформы «Моя школа»."
+    else:
+        hint = (
+            "Вход для школ этого региона. Учётная запись другого региона здесь не действует: "
+            "войдите на сайте своего региона."
+        )
+    return f"<strong>{escape(display_name)}</strong><br><small>{hint}</small>"
+
+
 def realm_representation(
     realm: RealmConfig, *, display_name: str, domains: Iterable[str], primary: str, schools: list[SchoolGroup]
 ) -> dict[str, Any]:
     return {
         "realm": realm.name,
         "displayName": display_name,
+        "displayNameHtml": login_header_html(realm, display_name),
         "enabled": True,
         "sslRequired": "external",
         "registrationAllowed": False,
@@ -304,8 +321,15 @@ def realm_apply(
             report.writes.append(f"realm {realm.name} created")
             _ensure_person_attribute(admin, report)
             return report
-        if current.get("displayName") != display_name or not current.get("enabled"):
-            admin.update_realm(realm.name, {"displayName": display_name, "enabled": True})
+        header = login_header_html(realm, display_name)
+        if (
+            current.get("displayName") != display_name
+            or current.get("displayNameHtml") != header
+            or not current.get("enabled")
+        ):
+            admin.update_realm(
+                realm.name, {"displayName": display_name, "displayNameHtml": header, "enabled": True}
+            )
             report.writes.append("realm updated")
         _ensure_person_attribute(admin, report)
         _ensure_roles(admin, report)
@@ -326,6 +350,21 @@ def client_apply(
         _ensure_client(admin, client_representation(realm, domains, primary), report)
     except KeycloakError as exc:
         raise _fail(f"client {realm.client_id}", exc) from exc
+    return report
+
+
+def groups_apply(
+    realm: RealmConfig, schools: list[SchoolGroup], *, admin: KeycloakAdmin | None = None
+) -> RealmReport:
+    """Only the school groups. Accounts are imported into their schools' groups, and Keycloak
+    refuses (HTTP 500, the whole batch) a user whose group does not exist — while the schools
+    usually come with the registry import, after the realm was made."""
+    admin = admin or admin_client(realm)
+    report = RealmReport(realm=realm.name)
+    try:
+        _ensure_groups(admin, schools, report)
+    except KeycloakError as exc:
+        raise _fail(f"группы школ realm {realm.name}", exc) from exc
     return report
 
 

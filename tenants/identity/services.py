@@ -5,7 +5,8 @@
 - ``realm_sync_domains(region=…)``: the client's redirect URIs after a domain change.
 - ``federal_realm_ensure()``: the federal operators' realm.
 - ``accounts_provision(region=…)``: Keycloak accounts of the region's people (new ones in
-  batches with partialImport/SKIP, then only the changed ones), linked by ``msh_person_id``.
+  batches with partialImport/SKIP, then only the changed ones), linked by ``msh_person_id`` —
+  after the groups of the region's schools (the registry brings schools after the realm exists).
 - ``identity_queue(...)``: the same, as Celery tasks after the current transaction commits —
   region creation and domain changes never wait for, or fail because of, the identity provider.
 """
@@ -33,6 +34,7 @@ from tenants.identity.keycloak import (
     accounts_apply,
     admin_client,
     client_apply,
+    groups_apply,
     realm_apply,
 )
 from tenants.models import IdentityStatus, Region
@@ -82,6 +84,17 @@ def realm_ensure(*, region: Region) -> RealmReport:
     except (IdentityError, OSError) as exc:
         _mark(region, IdentityStatus.FAILED, str(exc))
         raise IdentityError(str(exc)) from exc
+    if report.created:
+        # A new realm holds no accounts: the Keycloak ids remembered for the region's users
+        # belong to a realm that is gone (deleted in Keycloak, another Keycloak, the development
+        # identity provider started afresh). Forgotten, the next provisioning creates every
+        # account again and logins link by msh_person_id, not by a subject that no longer exists.
+        with tenant_context(region):
+            forgotten = User.objects.exclude(sso_subject=None, sso_sync_hash="").update(
+                sso_subject=None, sso_sync_hash=""
+            )
+        if forgotten:
+            report.writes.append(f"{forgotten} accounts to provision again")
     _mark(region, IdentityStatus.READY)
     logger.info("realm %s ensured: %d writes", report.realm, len(report.writes))
     return report
@@ -191,6 +204,10 @@ def accounts_provision(
         raise IdentityError("Сервер входа (KEYCLOAK_URL) не настроен")
     realm = region_realm(region)
     admin = admin_client(realm)
+    # the schools' groups first: an account in a group Keycloak does not have fails its batch
+    groups = groups_apply(realm, _schools(region), admin=admin)
+    if groups.writes:
+        logger.info("realm %s: %s", realm.name, ", ".join(groups.writes))
     total = ProvisionReport(realm=realm.name)
     with tenant_context(region):
         count = User.objects.filter(person__isnull=False).count()
