@@ -108,15 +108,26 @@ SELECT lesson_id, student_id, v::text, v, <form>, <weight>, '', now(), now(), fa
          WHERE r1 >= %(absence_rate)s AND r1 < %(absence_rate)s + %(mark_rate)s) x
 """.replace("<pairs>", _PAIRS)
 
+# The lessons of every (class, subject) and (group, subject) being filled, for "the next lesson"
+# of each. Joins against the distinct keys, not ``… IN (subquery) OR … IN (subquery)``: an OR of
+# two IN's cannot become a join, and once the keys outgrow work_mem PostgreSQL rescans the fill
+# table for every lesson of the region (at Dagestan size it ran for hours).
 _HOMEWORK = """
-WITH ordered AS (
+WITH class_keys AS (
+    SELECT DISTINCT school_class_id, subject_id FROM journal_fill_lessons WHERE school_class_id IS NOT NULL
+), group_keys AS (
+    SELECT DISTINCT group_id, subject_id FROM journal_fill_lessons WHERE group_id IS NOT NULL
+), candidates AS (
+    SELECT l.id FROM timetable_lesson l JOIN class_keys k USING (school_class_id, subject_id)
+     WHERE l.status = 'scheduled'
+    UNION
+    SELECT l.id FROM timetable_lesson l JOIN group_keys k USING (group_id, subject_id)
+     WHERE l.status = 'scheduled'
+), ordered AS (
     SELECT l.id,
            lead(l.id) OVER (PARTITION BY l.school_class_id, l.group_id, l.subject_id
                             ORDER BY l.date, l.lesson_number, l.id) AS next_id
-      FROM timetable_lesson l
-     WHERE l.status = 'scheduled'
-       AND ((l.school_class_id, l.subject_id) IN (SELECT school_class_id, subject_id FROM journal_fill_lessons)
-            OR (l.group_id, l.subject_id) IN (SELECT group_id, subject_id FROM journal_fill_lessons))
+      FROM timetable_lesson l JOIN candidates c ON c.id = l.id
 )
 INSERT INTO journal_homework (lesson_id, due_lesson_id, due_date, text, created_at, updated_at, is_deleted)
 SELECT t.id, o.next_id, CASE WHEN o.next_id IS NULL THEN t.date + 7 END,
