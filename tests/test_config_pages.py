@@ -229,6 +229,39 @@ def test_lessons_page_changes_a_lesson(cast, client_a, region_a):
     assert "Укажите причину отмены урока" in response.content.decode()
 
 
+def test_load_page_shows_a_teacher_who_left_and_never_swaps_them_silently(cast, client_a, region_a):
+    """The registry deactivated Sidorov; his load stays until someone else takes it. The row
+    must show him (not the first teacher of the list, which a «Сохранить» would then write)."""
+    from regions.people.models import Membership
+    from regions.teaching.models import TeachingAssignment
+
+    with tenant_context(region_a):
+        Membership.objects.filter(person=cast.sidorov, school=cast.school).update(is_active=False)
+    login(client_a, cast.admin)
+    url = f"/schools/{cast.school.pk}/load/?class={cast.c5a.pk}"
+    page = client_a.get(url).content.decode()
+    assert (
+        f'<option value="{cast.sidorov.pk}" selected>Сидоров П. — не работает в школе, выберите другого'
+        in page
+    )
+    assert 'Сидоров <span class="error">не работает в школе</span>' in page
+    # saving the row as shown keeps him and says why it cannot
+    response = client_a.post(
+        f"/schools/{cast.school.pk}/load/",
+        {
+            "action": "update",
+            "assignment": cast.a_rus_5a.pk,
+            "class": cast.c5a.pk,
+            "teacher": cast.sidorov.pk,
+            "hours": "5",
+        },
+        follow=True,
+    )
+    assert "Сидоров П. И. не работает учителем в этой школе (по данным реестра)" in response.content.decode()
+    with tenant_context(region_a):
+        assert TeachingAssignment.objects.get(pk=cast.a_rus_5a.pk).teacher_id == cast.sidorov.pk
+
+
 def _count(client, url) -> int:
     # a repeat visit: the first after a change also reloads the session's account (its data
     # versions moved) and, in a fresh process, routes the host — once, whatever the data

@@ -214,10 +214,32 @@ def test_whole_school_check_finds_stored_clashes(w, assert_queries):
     assert school_timetable_check(school=w.school, academic_year=w.year) == []
     # a clash that slipped in behind the services' back (e.g. a raw import) is found
     TimetableEntry.objects.filter(school_class=w.c5b).update(teacher=w.ivanova)
-    with assert_queries(3):  # the school's year, the clash query, the names
+    with assert_queries(4):  # the school's year, the clash query, the names, departed teachers
         clashes = school_timetable_check(school=w.school, academic_year=w.year)
     assert [c.kind for c in clashes] == ["teacher"]
     assert "Учитель Иванова А. П. уже ведёт урок в" in clashes[0].message
+
+
+def test_lessons_of_a_teacher_the_registry_no_longer_lists_are_reported(w):
+    """A re-import deactivates a teacher's membership and leaves configuration alone: the
+    school check names every template lesson that teacher still has, and says what to do."""
+    from regions.people.models import Membership
+
+    put(w, w.sidorov, w.rus, cls=w.c5a, day=2, n=3)
+    put(w, w.ivanova, w.math, cls=w.c5a, day=1, n=1)
+    Membership.objects.filter(person=w.sidorov, school=w.school).update(is_active=False)
+    clashes = school_timetable_check(school=w.school, academic_year=w.year)
+    assert [(c.kind, c.class_id) for c in clashes] == [("teacher_left", w.c5a.pk)]
+    assert clashes[0].message == (
+        "5А, вторник, 3 урок (Русский язык): учитель Сидоров П. И. больше не работает в школе по данным "
+        "реестра — назначьте другого учителя в нагрузке"
+    )
+    # the load passes to a teacher of the school: the template follows, nothing left to report
+    from regions.teaching.services import teaching_assignment_update
+
+    teaching_assignment_update(assignment=w.a_rus_5a, teacher=w.petrova, academic_year=w.year)
+    assert school_timetable_check(school=w.school, academic_year=w.year) == []
+    assert TimetableEntry.objects.get(school_class=w.c5a, subject=w.rus).teacher_id == w.petrova.pk
 
 
 def test_teacher_without_load_and_lesson_outside_bells_are_refused(w):

@@ -471,6 +471,10 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
     groups = [
         g for g in group_list(school_id=school.pk) if current_class and g.school_class_id == current_class.pk
     ]
+    # a teacher the registry no longer lists stays on their load until someone else takes it:
+    # shown as such (and kept selected), never silently replaced by the first name of the list
+    working = {t_pk for t_pk, _name, _hours in teachers}
+    departed = {a.teacher_id for a in assignments if a.teacher_id not in working}
     return render(
         request,
         "teaching/load.html",
@@ -483,6 +487,7 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
             "summary": summary,
             "assignments": class_assignments,
             "teachers": teachers,
+            "departed": departed,
             "groups": groups,
             "rooms": list(room_list(school_id=school.pk)),
             "subjects": list(subject_list()),

@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -712,11 +712,52 @@ def timetable_entries_reassign(*, assignment: TeachingAssignment, teacher: Perso
 
 def school_timetable_check(*, school: School, academic_year: AcademicYear) -> list[Clash]:
     """Every clash in a school's stored template (e.g. after a teacher's other school changed
-    its timetable). Two queries."""
+    its timetable), then every lesson whose teacher no longer works in the school. Four
+    queries at most."""
     from regions.timetable.conflicts import find_school_clashes
 
     year = effective_year_for(school, academic_year)
-    return find_school_clashes(school_id=school.pk, academic_year_id=year.pk)
+    return find_school_clashes(school_id=school.pk, academic_year_id=year.pk) + departed_teacher_entries(
+        school=school, year=year
+    )
+
+
+def departed_teacher_entries(*, school: School, year: AcademicYear) -> list[Clash]:
+    """Template lessons of a teacher the registry no longer lists as a teacher of the school
+    (a re-import deactivated the membership). The import leaves configuration alone, so the
+    load, the template and the dated lessons still name that teacher; without this list nobody
+    would notice until the lesson is not held. The cure is a new teacher for the load
+    (``teaching_assignment_update`` moves the template entries along)."""
+    works = Membership.objects.filter(
+        person_id=OuterRef("teacher_id"), school_id=school.pk, role=MembershipRole.TEACHER, is_active=True
+    )
+    entries = (
+        TimetableEntry.objects.filter(school=school, academic_year=year)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=timezone.localdate()))
+        .exclude(Exists(works))
+        .select_related("teacher", "subject", "school_class", "group")
+        .order_by("teacher__surname", "teacher_id", "weekday", "lesson_number")
+    )
+    return [
+        Clash(
+            kind="teacher_left",
+            key=e.pk,
+            other={"teacher": e.teacher_id},
+            message=_(
+                "%(target)s, %(weekday)s, %(lesson_number)s урок (%(subject)s): учитель %(teacher)s "
+                "больше не работает в школе по данным реестра — назначьте другого учителя в нагрузке"
+            )
+            % {
+                "target": e.school_class.name if e.school_class else e.group.name,  # type: ignore[union-attr]
+                "weekday": WEEKDAYS[e.weekday].lower(),
+                "lesson_number": e.lesson_number,
+                "subject": e.subject.name,
+                "teacher": _person_name(e.teacher),
+            },
+            class_id=e.school_class_id or (e.group.school_class_id if e.group else None),
+        )
+        for e in entries
+    ]
 
 
 # --- generation of dated lessons ----------------------------------------------------------------------
