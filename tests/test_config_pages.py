@@ -262,6 +262,21 @@ def test_load_page_shows_a_teacher_who_left_and_never_swaps_them_silently(cast, 
         assert TeachingAssignment.objects.get(pk=cast.a_rus_5a.pk).teacher_id == cast.sidorov.pk
 
 
+def test_classes_page_shows_a_class_teacher_who_left(cast, client_a, region_a):
+    from regions.people.models import Membership
+
+    with tenant_context(region_a):
+        cast.c5a.class_teacher = cast.sidorov
+        cast.c5a.save(update_fields=["class_teacher"])
+        Membership.objects.filter(person=cast.sidorov, school=cast.school).update(is_active=False)
+    login(client_a, cast.admin)
+    page = client_a.get(f"/schools/{cast.school.pk}/classes/").content.decode()
+    assert (
+        f'<option value="{cast.sidorov.pk}" selected>Сидоров П. — не работает в школе, выберите другого'
+        in page
+    )
+
+
 def _count(client, url) -> int:
     # a repeat visit: the first after a change also reloads the session's account (its data
     # versions moved) and, in a fresh process, routes the host — once, whatever the data

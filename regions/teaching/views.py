@@ -132,6 +132,8 @@ def school_classes_page(request: HttpRequest, school_id: int) -> HttpResponse:
             "classes": list(class_list(school_id=school.pk)),
             "groups": list(group_list(school_id=school.pk)),
             "teachers": teachers,
+            # a class teacher the registry no longer lists is shown as such, not as «—»
+            "working": {t_pk for t_pk, _name in teachers},
             "subjects": list(subject_list()),
             "shifts": [s.shift for s in school_settings(school_id=school.pk).bell_schedules],
         },
