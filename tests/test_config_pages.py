@@ -277,6 +277,30 @@ def test_classes_page_shows_a_class_teacher_who_left(cast, client_a, region_a):
     )
 
 
+def test_group_page_names_members_the_registry_moved_away(cast, client_a, region_a):
+    """A student of 5А's English group 1 moves to 5Б, another leaves the school (a re-import):
+    both stay members (configuration is never wiped) and the group page names them."""
+    from regions.people.models import Membership
+
+    with tenant_context(region_a):
+        moved, left = cast.g1.members.order_by("surname")[:2]
+        cast.g1.members.add(stays := cast.students_5a[-1])  # a third member who did not move
+        Membership.objects.filter(person=moved, school_class=cast.c5a).update(school_class=cast.c5b)
+        Membership.objects.filter(person=left, school=cast.school).update(is_active=False)
+    login(client_a, cast.admin)
+    url = f"/schools/{cast.school.pk}/groups/{cast.g1.pk}/"
+    page = client_a.get(url).content.decode()
+    assert "По данным реестра эти ученики больше не в классе группы" in page
+    assert f"{moved.full_name} — сейчас в 5Б" in page
+    assert f"{left.full_name} — больше не учится в школе" in page
+    assert f"{stays.full_name} —" not in page
+    # saving the list as shown leaves them out; then nothing is reported
+    with tenant_context(region_a):
+        kept = [p.pk for p in cast.g1.members.exclude(pk__in=[moved.pk, left.pk])]
+    client_a.post(url, {"action": "members", "members": kept})
+    assert "По данным реестра" not in client_a.get(url).content.decode()
+
+
 def _count(client, url) -> int:
     # a repeat visit: the first after a change also reloads the session's account (its data
     # versions moved) and, in a fresh process, routes the host — once, whatever the data

@@ -39,6 +39,7 @@ from regions.teaching.selectors import (
     class_list,
     curriculum_lines,
     group_list,
+    group_members_gone,
     hours_text,
     load_summary,
     room_list,
@@ -196,6 +197,7 @@ def school_group_page(request: HttpRequest, school_id: int, group_id: int) -> Ht
             "tab": "classes",
             "group": group,
             "by_class": sorted(by_class.items()),
+            "gone": group_members_gone(group=group),
             "subjects": list(subject_list()),
         },
     )
