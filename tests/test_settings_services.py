@@ -141,7 +141,7 @@ def test_calendar_errors_are_named_and_nothing_is_half_saved(region_a):
         )
         with pytest.raises(ValidationError) as exc:
             academic_year_create(**year_kwargs(periods=p[:3]))
-        assert "нужно 4 периода(ов), указано 3" in messages(exc)
+        assert "нужно периодов: 4, указано: 3" in messages(exc)
         with pytest.raises(ValidationError) as exc:
             academic_year_create(**year_kwargs(name="2031-2032"))
         assert "должно быть вида 2026/2027" in messages(exc)

@@ -254,4 +254,4 @@ def test_more_lessons_than_the_load_is_refused(w):
     for day in range(1, 6):
         put(w, w.ivanova, w.math, cls=w.c5a, day=day, n=1)
     message = refused(put, w, w.ivanova, w.math, cls=w.c5a, day=1, n=2)
-    assert "5А, Математика (Иванова А. П.): в расписании 6 урок(а) в неделю, а по нагрузке 5 ч" in message
+    assert "5А, Математика (Иванова А. П.): уроков в неделю в расписании — 6, а по нагрузке — 5 ч" in message

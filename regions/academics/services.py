@@ -112,7 +112,7 @@ def _check_calendar(
     if len(periods) != expected:
         add(
             "periods",
-            _("Для деления «%(label)s» нужно %(expected)s периода(ов), указано %(periods_count)s")
+            _("Для деления «%(label)s» нужно периодов: %(expected)s, указано: %(periods_count)s")
             % {"label": PeriodKind(period_kind).label, "expected": expected, "periods_count": len(periods)},
         )
     numbers = [p.number for p in periods]

@@ -351,7 +351,7 @@ def validate_drafts(
                 subject = ctx.subjects[key[1]]
                 errors.append(
                     _(
-                        "%(target)s, %(name)s (%(teacher_name)s): в расписании %(hours_text)s урок(а) в неделю, а по нагрузке %(assignment_hours_per_week)s ч"
+                        "%(target)s, %(name)s (%(teacher_name)s): уроков в неделю в расписании — %(hours_text)s, а по нагрузке — %(assignment_hours_per_week)s ч"
                     )
                     % {
                         "target": ctx.target(key[2], key[3]),
