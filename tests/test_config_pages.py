@@ -301,6 +301,35 @@ def test_group_page_names_members_the_registry_moved_away(cast, client_a, region
     assert "По данным реестра" not in client_a.get(url).content.decode()
 
 
+def test_lessons_page_filters_by_teacher_and_marks_busy_substitutes(cast, client_a, region_a):
+    """A teacher is ill: the admin lists her lessons of the day and sees, in each lesson's
+    substitute list, who already teaches at that time."""
+    with tenant_context(region_a):
+        for teacher, subject, school_class in (
+            (cast.ivanova, cast.math, cast.c5a),
+            (cast.sidorov, cast.rus, cast.c5b),
+        ):
+            timetable_entry_create(
+                school=cast.school,
+                academic_year=cast.year,
+                draft=EntryDraft(
+                    weekday=1,
+                    lesson_number=1,
+                    subject_id=subject.pk,
+                    teacher_id=teacher.pk,
+                    school_class_id=school_class.pk,
+                ),
+            )
+        lessons_generate(school=cast.school, period=cast.year.periods.get(number=2))
+    login(client_a, cast.admin)
+    page = client_a.get(
+        f"/schools/{cast.school.pk}/lessons/?date=2030-11-11&teacher={cast.ivanova.pk}"
+    ).content.decode()
+    assert "5А · Математика" in page and "5Б · Русский язык" not in page
+    assert f'<option value="{cast.sidorov.pk}">Сидоров П. И. — ведёт другой урок</option>' in page
+    assert f'<option value="{cast.smirnova.pk}">Смирнова О. И.</option>' in page
+
+
 def _count(client, url) -> int:
     # a repeat visit: the first after a change also reloads the session's account (its data
     # versions moved) and, in a fresh process, routes the host — once, whatever the data

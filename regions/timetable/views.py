@@ -35,7 +35,7 @@ from regions.teaching.selectors import class_list, room_list, school_teachers
 from regions.timetable import services
 from regions.timetable.autofill import timetable_autofill
 from regions.timetable.conflicts import WEEKDAYS, WEEKDAYS_SHORT, short_person_name
-from regions.timetable.models import LessonStatus, WeekParity
+from regions.timetable.models import Lesson, LessonStatus, WeekParity
 from regions.timetable.selectors import lesson_list, timetable_entries, week_grid
 
 
@@ -354,6 +354,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
     except ValidationError:
         day = timezone.localdate()
     class_id = parse_optional_id(request.GET.get("class") or request.POST.get("class"))
+    teacher_id = parse_optional_id(request.GET.get("teacher") or request.POST.get("teacher"))
     if request.method == "POST":
         lesson = (
             lesson_list(school_id=school.pk, date_from=day, date_to=day)
@@ -397,21 +398,43 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
         except ValidationError as exc:
             show_errors(request, exc)
         return redirect(
-            f"{reverse('school-lessons', args=[school.pk])}?date={day:%Y-%m-%d}&class={class_id or ''}"
+            f"{reverse('school-lessons', args=[school.pk])}?date={day:%Y-%m-%d}"
+            f"&class={class_id or ''}&teacher={teacher_id or ''}"
         )
-    lessons = list(lesson_list(school_id=school.pk, date_from=day, date_to=day, school_class_id=class_id))
+    lessons = list(
+        lesson_list(
+            school_id=school.pk, date_from=day, date_to=day, school_class_id=class_id, teacher_id=teacher_id
+        )
+    )
     teachers = [
         (t.pk, short_person_name(t.surname, t.name, t.patronymic))
         for t in school_teachers(school_id=school.pk)
     ]
+    # who already teaches when (in any school of the region, as the substitution check counts):
+    # the substitute list marks them, so a free colleague is found without trial and error
+    teacher_ids = [t_pk for t_pk, _name in teachers]
+    taught = (
+        Lesson.objects.filter(Q(teacher_id__in=teacher_ids) | Q(substitute_id__in=teacher_ids), date=day)
+        .exclude(status=LessonStatus.CANCELLED)
+        .values_list("pk", "teacher_id", "substitute_id", "starts_at", "ends_at")
+    )
+    busy_slots = [
+        (pk, substitute or teacher, starts, ends) for pk, teacher, substitute, starts, ends in taught
+    ]
     rows = []
     for lesson in lessons:
         acting = lesson.substitute or lesson.teacher
+        busy = {
+            who
+            for pk, who, starts, ends in busy_slots
+            if pk != lesson.pk and starts < lesson.ends_at and lesson.starts_at < ends
+        }
         rows.append(
             (
                 lesson,
                 short_person_name(lesson.teacher.surname, lesson.teacher.name, lesson.teacher.patronymic),
                 short_person_name(acting.surname, acting.name, acting.patronymic),
+                [(t_pk, t_short, t_pk in busy) for t_pk, t_short in teachers],
             )
         )
     return render(
@@ -427,6 +450,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
             "lessons": rows,
             "classes": list(class_list(school_id=school.pk)),
             "class_id": class_id,
+            "teacher_id": teacher_id,
             "teachers": teachers,
             "cancelled": LessonStatus.CANCELLED,
         },
