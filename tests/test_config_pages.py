@@ -227,6 +227,18 @@ def test_lessons_page_changes_a_lesson(cast, client_a, region_a):
         url, {"date": "2030-11-11", "lesson": lesson.pk, "action": "cancel", "reason": ""}, follow=True
     )
     assert "Укажите причину отмены урока" in response.content.decode()
+    response = client_a.post(
+        url,
+        {
+            "date": "2030-11-11",
+            "lesson": lesson.pk,
+            "action": "move",
+            "new_date": "2030-11-12",
+            "new_number": 2,
+        },
+        follow=True,
+    )
+    assert "Урок перенесён на 12.11.2030, 2 урок" in response.content.decode()
 
 
 def test_load_page_shows_a_teacher_who_left_and_never_swaps_them_silently(cast, client_a, region_a):

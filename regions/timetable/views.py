@@ -380,12 +380,22 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
             elif action == "restore":
                 services.lesson_restore(lesson=lesson, actor=request.user)
             elif action == "move":
-                services.lesson_move(
+                moved = services.lesson_move(
                     lesson=lesson,
                     date=parse_date(request.POST.get("new_date"), _("Новая дата")),
                     lesson_number=parse_int(request.POST.get("new_number"), _("Урок"), high=20),
                     note=request.POST.get("note", ""),
                     actor=request.user,
+                )
+                # it leaves this day's list: say where it went
+                messages.success(
+                    request,
+                    _("Урок перенесён на %(date)s, %(lesson_number)s урок")
+                    % {"date": f"{moved.date:%d.%m.%Y}", "lesson_number": moved.lesson_number},
+                )
+                return redirect(
+                    f"{reverse('school-lessons', args=[school.pk])}?date={day:%Y-%m-%d}"
+                    f"&class={class_id or ''}&teacher={teacher_id or ''}"
                 )
             elif action == "remote":
                 services.lesson_set_remote(
