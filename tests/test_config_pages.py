@@ -157,6 +157,38 @@ def test_grid_editor_saves_a_week_and_names_a_clash(cast, client_a, region_a):
         assert TimetableEntry.objects.filter(school_class=cast.c5a).count() == 1  # nothing half-saved
 
 
+def test_a_class_the_registry_closed_is_reported_and_its_week_can_be_cleared(cast, client_a, region_a):
+    """6Б is closed by a re-import while it has a lesson with Ivanova: that lesson still makes
+    her look busy. The check names it, the grid opens the closed class, clearing it frees her."""
+    with tenant_context(region_a):
+        timetable_entry_create(
+            school=cast.school,
+            academic_year=cast.year,
+            draft=EntryDraft(
+                weekday=2,
+                lesson_number=1,
+                subject_id=cast.math.pk,
+                teacher_id=cast.ivanova.pk,
+                school_class_id=cast.c6b.pk,
+            ),
+        )
+        cast.c6b.is_active = False
+        cast.c6b.save(update_fields=["is_active"])
+    login(client_a, cast.admin)
+    page = client_a.get(f"/schools/{cast.school.pk}/timetable/conflicts/").content.decode()
+    assert (
+        "6Б, вторник, 1 урок (Математика): класса 6Б нет в реестре — урок не проводится, но занимает "
+        "учителя и кабинет; очистите неделю класса" in page
+    )
+    url = f"/schools/{cast.school.pk}/timetable/?class={cast.c6b.pk}"
+    page = client_a.get(url).content.decode()
+    assert "Расписание 6Б" in page and "Этого класса больше нет в реестре" in page
+    assert client_a.post(url, {"action": "save", "class": cast.c6b.pk, "days": 5}).status_code == 302
+    with tenant_context(region_a):
+        assert not TimetableEntry.objects.filter(school_class=cast.c6b).exists()
+    assert "Накладок нет" in client_a.get(f"/schools/{cast.school.pk}/timetable/conflicts/").content.decode()
+
+
 def test_year_editor_creates_a_year_from_the_proposal(cast, client_a, region_a):
     login(client_a, cast.rca)
     page = client_a.get("/settings/years/new/?start_year=2032&period_kind=semester").content.decode()

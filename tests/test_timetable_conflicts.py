@@ -214,7 +214,7 @@ def test_whole_school_check_finds_stored_clashes(w, assert_queries):
     assert school_timetable_check(school=w.school, academic_year=w.year) == []
     # a clash that slipped in behind the services' back (e.g. a raw import) is found
     TimetableEntry.objects.filter(school_class=w.c5b).update(teacher=w.ivanova)
-    with assert_queries(4):  # the school's year, the clash query, the names, departed teachers
+    with assert_queries(5):  # year, clashes, names, departed teachers, closed classes
         clashes = school_timetable_check(school=w.school, academic_year=w.year)
     assert [c.kind for c in clashes] == ["teacher"]
     assert "Учитель Иванова А. П. уже ведёт урок в" in clashes[0].message

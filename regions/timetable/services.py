@@ -712,14 +712,55 @@ def timetable_entries_reassign(*, assignment: TeachingAssignment, teacher: Perso
 
 def school_timetable_check(*, school: School, academic_year: AcademicYear) -> list[Clash]:
     """Every clash in a school's stored template (e.g. after a teacher's other school changed
-    its timetable), then every lesson whose teacher no longer works in the school. Four
-    queries at most."""
+    its timetable), then what the registry changed under it: lessons of a teacher who no
+    longer works in the school, lessons of a closed class. Five queries at most."""
     from regions.timetable.conflicts import find_school_clashes
 
     year = effective_year_for(school, academic_year)
-    return find_school_clashes(school_id=school.pk, academic_year_id=year.pk) + departed_teacher_entries(
-        school=school, year=year
+    return (
+        find_school_clashes(school_id=school.pk, academic_year_id=year.pk)
+        + departed_teacher_entries(school=school, year=year)
+        + closed_class_entries(school=school, year=year)
     )
+
+
+def closed_class_entries(*, school: School, year: AcademicYear) -> list[Clash]:
+    """Template lessons of a class the registry closed (or of its subgroups). They produce no
+    dated lessons, yet the clash check still counts them: the teacher and the room look busy,
+    and the message names a class nobody can pick. Listed so the school clears that week (the
+    grid opens a closed class that still has lessons)."""
+    entries = (
+        TimetableEntry.objects.filter(school=school, academic_year=year)
+        .filter(
+            Q(school_class__is_active=False)
+            | Q(group__kind=GroupKind.SUBGROUP, group__school_class__is_active=False)
+        )
+        .select_related("subject", "school_class", "group__school_class")
+        .order_by("weekday", "lesson_number", "id")
+    )
+    clashes = []
+    for e in entries:
+        closed = e.school_class or e.group.school_class  # type: ignore[union-attr]
+        clashes.append(
+            Clash(
+                kind="class_closed",
+                key=e.pk,
+                other={"class": closed.pk},  # type: ignore[union-attr]
+                message=_(
+                    "%(target)s, %(weekday)s, %(lesson_number)s урок (%(subject)s): класса %(name)s нет в "
+                    "реестре — урок не проводится, но занимает учителя и кабинет; очистите неделю класса"
+                )
+                % {
+                    "target": e.school_class.name if e.school_class else e.group.name,  # type: ignore[union-attr]
+                    "weekday": WEEKDAYS[e.weekday].lower(),
+                    "lesson_number": e.lesson_number,
+                    "subject": e.subject.name,
+                    "name": closed.name,  # type: ignore[union-attr]
+                },
+                class_id=closed.pk,  # type: ignore[union-attr]
+            )
+        )
+    return clashes
 
 
 def departed_teacher_entries(*, school: School, year: AcademicYear) -> list[Clash]:

@@ -71,7 +71,13 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
     if year is None or not classes:
         return render(request, "timetable/empty.html", {"school": school, "tab": "timetable", "year": year})
     chosen = parse_optional_id(request.GET.get("class") or request.POST.get("class"))
-    school_class = next((c for c in classes if c.pk == chosen), classes[0])
+    found = next((c for c in classes if c.pk == chosen), None)
+    if found is None and chosen:
+        # a class the registry closed: it opens only to clear the lessons it still holds
+        found = SchoolClass.objects.filter(school=school, pk=chosen, is_active=False).first()
+        if found is not None:
+            classes.append(found)
+    school_class = found or classes[0]
     loads = list(
         TeachingAssignment.objects.filter(school=school, is_active=True)
         .filter(
