@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
@@ -913,7 +914,9 @@ def bell_schedule_update(
     *, schedule: BellSchedule, name: str, bells: Sequence[BellInput], actor: Any = None
 ) -> BellSchedule:
     """New times and lessons of a schedule. A lesson number still used by the timetable cannot
-    be removed. Dated lessons take the new times at the next generation."""
+    be removed. Dated lessons from today on take the new times at once."""
+    from regions.timetable.services import lessons_follow_bells
+
     name = (name or "").strip()
     errors = _check_bells(name=name, shift=schedule.shift, bells=bells)
     if BellSchedule.objects.filter(school=schedule.school, name=name).exclude(pk=schedule.pk).exists():
@@ -939,6 +942,7 @@ def bell_schedule_update(
         )
         new = _bells_snapshot(schedule)
         if new != old:
+            lessons_follow_bells(schedule_id=schedule.pk, since=timezone.localdate())
             audit_record(
                 actor=actor,
                 action="bell_schedule_update",

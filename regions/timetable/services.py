@@ -710,6 +710,27 @@ def timetable_entries_reassign(*, assignment: TeachingAssignment, teacher: Perso
     return len(entries)
 
 
+def lessons_follow_bells(*, schedule_id: int, since: datetime.date) -> int:
+    """Dated lessons from ``since`` on take the current times of their bell schedule. A bell
+    schedule is edited once for a whole region (its default) or a school: waiting for each
+    school's next generation left the diary and the journal showing the old times. Times are
+    not journal content, so lessons with marks or homework follow too. One statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE timetable_lesson l
+               SET starts_at = b.starts_at, ends_at = b.ends_at, updated_at = now()
+              FROM timetable_timetableentry e
+              JOIN academics_bell b ON b.schedule_id = e.bell_schedule_id
+             WHERE e.bell_schedule_id = %s AND l.template_entry_id = e.id
+               AND b.lesson_number = l.lesson_number AND l.date >= %s
+               AND (l.starts_at <> b.starts_at OR l.ends_at <> b.ends_at)
+            """,
+            [schedule_id, since],
+        )
+        return cursor.rowcount
+
+
 def school_timetable_check(*, school: School, academic_year: AcademicYear) -> list[Clash]:
     """Every clash in a school's stored template (e.g. after a teacher's other school changed
     its timetable), then what the registry changed under it: lessons of a teacher who no
