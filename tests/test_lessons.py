@@ -205,7 +205,7 @@ def test_dated_lessons_follow_a_bell_change_at_once(w):
     put(w, w.ivanova, w.math, cls=w.c5a, day=1, n=1)
     put(w, w.sidorov, w.rus, cls=w.c5a, day=1, n=2)
     lessons_generate(school=w.school, period=q2(w))
-    first = Lesson.objects.filter(school_class=w.c5a, lesson_number=1).order_by("date").first()
+    first = Lesson.objects.filter(school_class=w.c5a, lesson_number=1).order_by("date")[0]
     lesson_move(lesson=first, date=first.date + datetime.timedelta(days=1), lesson_number=3)
     schedule = BellSchedule.objects.get(school__isnull=True, shift=1)
     bells = [(b.lesson_number, b.starts_at, b.ends_at) for b in schedule.bells.order_by("lesson_number")]
