@@ -201,6 +201,16 @@ def test_a_batch_is_checked_against_itself_and_saved_all_or_nothing(w):
     assert not TimetableEntry.objects.filter(school=w.school).exists()
 
 
+def test_a_clash_in_english_writes_the_weekday_as_english_does(w):
+    from django.utils import translation
+
+    put(w, w.ivanova, w.math, cls=w.c6b, day=1, n=2)
+    with translation.override("en"):
+        message = refused(put, w, w.ivanova, w.math, cls=w.c5a, day=1, n=2)
+    assert message.startswith("5А, Monday, lesson 2:"), message
+    assert "monday" not in message
+
+
 def test_update_in_place_is_not_a_clash_with_itself(w):
     entry = put(w, w.ivanova, w.math, cls=w.c5a, day=1, n=1, room=w.r204)
     timetable_entry_update(entry=entry, room_id=w.r205.pk)

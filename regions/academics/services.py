@@ -835,13 +835,13 @@ def _entries_using(
 
 
 def _describe_entries(entries: list) -> str:
-    from regions.timetable.conflicts import WEEKDAYS
+    from regions.timetable.conflicts import weekday_in_sentence
 
     return "; ".join(
         _("%(name)s, %(weekday)s, %(lesson_number)s урок")
         % {
             "name": (e.school_class or e.group).name,
-            "weekday": WEEKDAYS[e.weekday].lower(),
+            "weekday": weekday_in_sentence(e.weekday),
             "lesson_number": e.lesson_number,
         }
         for e in entries

@@ -32,12 +32,12 @@ from regions.schools.models import School, SchoolClass
 from regions.teaching.models import GroupKind, Room, StudyGroup, Subject, TeachingAssignment
 from regions.teaching.selectors import hours_text
 from regions.timetable.conflicts import (
-    WEEKDAYS,
     Clash,
     Slot,
     find_lesson_clashes,
     find_template_clashes,
     short_person_name,
+    weekday_in_sentence,
 )
 from regions.timetable.content import has_content_sql, lessons_with_content
 from regions.timetable.models import Lesson, LessonStatus, TimetableEntry, WeekParity
@@ -184,7 +184,7 @@ def effective_year_for(school: School, year: AcademicYear) -> AcademicYear:
 def _where(ctx: SchoolContext, d: EntryDraft) -> str:
     return _("%(target)s, %(value)s, %(lesson_number)s урок") % {
         "target": ctx.target(d.school_class_id, d.group_id),
-        "value": WEEKDAYS.get(d.weekday, str(d.weekday)).lower(),
+        "value": weekday_in_sentence(d.weekday),
         "lesson_number": d.lesson_number,
     }
 
@@ -773,7 +773,7 @@ def closed_class_entries(*, school: School, year: AcademicYear) -> list[Clash]:
                 )
                 % {
                     "target": e.school_class.name if e.school_class else e.group.name,  # type: ignore[union-attr]
-                    "weekday": WEEKDAYS[e.weekday].lower(),
+                    "weekday": weekday_in_sentence(e.weekday),
                     "lesson_number": e.lesson_number,
                     "subject": e.subject.name,
                     "name": closed.name,  # type: ignore[union-attr]
@@ -811,7 +811,7 @@ def departed_teacher_entries(*, school: School, year: AcademicYear) -> list[Clas
             )
             % {
                 "target": e.school_class.name if e.school_class else e.group.name,  # type: ignore[union-attr]
-                "weekday": WEEKDAYS[e.weekday].lower(),
+                "weekday": weekday_in_sentence(e.weekday),
                 "lesson_number": e.lesson_number,
                 "subject": e.subject.name,
                 "teacher": _person_name(e.teacher),

@@ -34,7 +34,7 @@ from regions.teaching.models import GroupKind, Room, TeachingAssignment
 from regions.teaching.selectors import class_list, room_list, school_teachers
 from regions.timetable import services
 from regions.timetable.autofill import timetable_autofill
-from regions.timetable.conflicts import WEEKDAYS, WEEKDAYS_SHORT, short_person_name
+from regions.timetable.conflicts import WEEKDAYS, WEEKDAYS_SHORT, short_person_name, weekday_in_sentence
 from regions.timetable.models import Lesson, LessonStatus, WeekParity
 from regions.timetable.selectors import lesson_list, timetable_entries, week_grid
 
@@ -156,7 +156,7 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
         for day in range(1, days + 1):
             for number in numbers:
                 prefix = _("%(weekday)s, %(number)s урок") % {
-                    "weekday": WEEKDAYS[day].lower(),
+                    "weekday": weekday_in_sentence(day),
                     "number": number,
                 }
                 if any(message.startswith(f"{t}, {prefix}") for t in [school_class.name, *group_names]):
