@@ -50,7 +50,7 @@ def get_or_404(model: type[M], pk: Any, **filters: Any) -> M:
         return model._default_manager.get(pk=int(pk), **filters)
     except (model.DoesNotExist, ValueError, TypeError, OverflowError) as exc:  # type: ignore[attr-defined]
         raise Http404(
-            _("%(verbose_name)s %(pk)s не найден(а)") % {"verbose_name": model._meta.verbose_name, "pk": pk}
+            _("Не найдено: %(verbose_name)s %(pk)s") % {"verbose_name": model._meta.verbose_name, "pk": pk}
         ) from exc
 
 

@@ -234,7 +234,10 @@ class CopyInput(KindsInput):
 
 class ChangeOutput(serializers.Serializer):
     kind = serializers.CharField()
-    action = serializers.CharField()
+    action = serializers.CharField(
+        help_text="create | change | remove; override — своя строка вместо настройки региона (detail: "
+        "значение региона → новое); inherit — своя строка уходит, снова действует настройка региона"
+    )
     key = serializers.CharField()
     detail = serializers.CharField()
 

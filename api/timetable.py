@@ -232,7 +232,10 @@ class CopyWeekApi(APIView):
 
 
 class ClashOutput(serializers.Serializer):
-    kind = serializers.CharField()
+    kind = serializers.CharField(
+        help_text="teacher | room | class — накладка; teacher_left — учителя больше нет в школе по реестру; "
+        "class_closed — класса больше нет в реестре"
+    )
     entry = serializers.IntegerField(source="key")
     message = serializers.CharField()
 

@@ -157,6 +157,38 @@ def test_grid_editor_saves_a_week_and_names_a_clash(cast, client_a, region_a):
         assert TimetableEntry.objects.filter(school_class=cast.c5a).count() == 1  # nothing half-saved
 
 
+def test_a_class_the_registry_closed_is_reported_and_its_week_can_be_cleared(cast, client_a, region_a):
+    """6Б is closed by a re-import while it has a lesson with Ivanova: that lesson still makes
+    her look busy. The check names it, the grid opens the closed class, clearing it frees her."""
+    with tenant_context(region_a):
+        timetable_entry_create(
+            school=cast.school,
+            academic_year=cast.year,
+            draft=EntryDraft(
+                weekday=2,
+                lesson_number=1,
+                subject_id=cast.math.pk,
+                teacher_id=cast.ivanova.pk,
+                school_class_id=cast.c6b.pk,
+            ),
+        )
+        cast.c6b.is_active = False
+        cast.c6b.save(update_fields=["is_active"])
+    login(client_a, cast.admin)
+    page = client_a.get(f"/schools/{cast.school.pk}/timetable/conflicts/").content.decode()
+    assert (
+        "6Б, вторник, 1 урок (Математика): класса 6Б нет в реестре — урок не проводится, но занимает "
+        "учителя и кабинет; очистите неделю класса" in page
+    )
+    url = f"/schools/{cast.school.pk}/timetable/?class={cast.c6b.pk}"
+    page = client_a.get(url).content.decode()
+    assert "Расписание 6Б" in page and "Этого класса больше нет в реестре" in page
+    assert client_a.post(url, {"action": "save", "class": cast.c6b.pk, "days": 5}).status_code == 302
+    with tenant_context(region_a):
+        assert not TimetableEntry.objects.filter(school_class=cast.c6b).exists()
+    assert "Накладок нет" in client_a.get(f"/schools/{cast.school.pk}/timetable/conflicts/").content.decode()
+
+
 def test_year_editor_creates_a_year_from_the_proposal(cast, client_a, region_a):
     login(client_a, cast.rca)
     page = client_a.get("/settings/years/new/?start_year=2032&period_kind=semester").content.decode()
@@ -227,6 +259,119 @@ def test_lessons_page_changes_a_lesson(cast, client_a, region_a):
         url, {"date": "2030-11-11", "lesson": lesson.pk, "action": "cancel", "reason": ""}, follow=True
     )
     assert "Укажите причину отмены урока" in response.content.decode()
+    response = client_a.post(
+        url,
+        {
+            "date": "2030-11-11",
+            "lesson": lesson.pk,
+            "action": "move",
+            "new_date": "2030-11-12",
+            "new_number": 2,
+        },
+        follow=True,
+    )
+    assert "Урок перенесён на 12.11.2030, 2 урок" in response.content.decode()
+
+
+def test_load_page_shows_a_teacher_who_left_and_never_swaps_them_silently(cast, client_a, region_a):
+    """The registry deactivated Sidorov; his load stays until someone else takes it. The row
+    must show him (not the first teacher of the list, which a «Сохранить» would then write)."""
+    from regions.people.models import Membership
+    from regions.teaching.models import TeachingAssignment
+
+    with tenant_context(region_a):
+        Membership.objects.filter(person=cast.sidorov, school=cast.school).update(is_active=False)
+    login(client_a, cast.admin)
+    url = f"/schools/{cast.school.pk}/load/?class={cast.c5a.pk}"
+    page = client_a.get(url).content.decode()
+    assert (
+        f'<option value="{cast.sidorov.pk}" selected>Сидоров П. — не работает в школе, выберите другого'
+        in page
+    )
+    assert 'Сидоров <span class="error">не работает в школе</span>' in page
+    # saving the row as shown keeps him and says why it cannot
+    response = client_a.post(
+        f"/schools/{cast.school.pk}/load/",
+        {
+            "action": "update",
+            "assignment": cast.a_rus_5a.pk,
+            "class": cast.c5a.pk,
+            "teacher": cast.sidorov.pk,
+            "hours": "5",
+        },
+        follow=True,
+    )
+    assert "Сидоров П. И. не работает учителем в этой школе (по данным реестра)" in response.content.decode()
+    with tenant_context(region_a):
+        assert TeachingAssignment.objects.get(pk=cast.a_rus_5a.pk).teacher_id == cast.sidorov.pk
+
+
+def test_classes_page_shows_a_class_teacher_who_left(cast, client_a, region_a):
+    from regions.people.models import Membership
+
+    with tenant_context(region_a):
+        cast.c5a.class_teacher = cast.sidorov
+        cast.c5a.save(update_fields=["class_teacher"])
+        Membership.objects.filter(person=cast.sidorov, school=cast.school).update(is_active=False)
+    login(client_a, cast.admin)
+    page = client_a.get(f"/schools/{cast.school.pk}/classes/").content.decode()
+    assert (
+        f'<option value="{cast.sidorov.pk}" selected>Сидоров П. — не работает в школе, выберите другого'
+        in page
+    )
+
+
+def test_group_page_names_members_the_registry_moved_away(cast, client_a, region_a):
+    """A student of 5А's English group 1 moves to 5Б, another leaves the school (a re-import):
+    both stay members (configuration is never wiped) and the group page names them."""
+    from regions.people.models import Membership
+
+    with tenant_context(region_a):
+        moved, left = cast.g1.members.order_by("surname")[:2]
+        cast.g1.members.add(stays := cast.students_5a[-1])  # a third member who did not move
+        Membership.objects.filter(person=moved, school_class=cast.c5a).update(school_class=cast.c5b)
+        Membership.objects.filter(person=left, school=cast.school).update(is_active=False)
+    login(client_a, cast.admin)
+    url = f"/schools/{cast.school.pk}/groups/{cast.g1.pk}/"
+    page = client_a.get(url).content.decode()
+    assert "По данным реестра эти ученики больше не в классе группы" in page
+    assert f"{moved.full_name} — сейчас в 5Б" in page
+    assert f"{left.full_name} — больше не учится в школе" in page
+    assert f"{stays.full_name} —" not in page
+    # saving the list as shown leaves them out; then nothing is reported
+    with tenant_context(region_a):
+        kept = [p.pk for p in cast.g1.members.exclude(pk__in=[moved.pk, left.pk])]
+    client_a.post(url, {"action": "members", "members": kept})
+    assert "По данным реестра" not in client_a.get(url).content.decode()
+
+
+def test_lessons_page_filters_by_teacher_and_marks_busy_substitutes(cast, client_a, region_a):
+    """A teacher is ill: the admin lists her lessons of the day and sees, in each lesson's
+    substitute list, who already teaches at that time."""
+    with tenant_context(region_a):
+        for teacher, subject, school_class in (
+            (cast.ivanova, cast.math, cast.c5a),
+            (cast.sidorov, cast.rus, cast.c5b),
+        ):
+            timetable_entry_create(
+                school=cast.school,
+                academic_year=cast.year,
+                draft=EntryDraft(
+                    weekday=1,
+                    lesson_number=1,
+                    subject_id=subject.pk,
+                    teacher_id=teacher.pk,
+                    school_class_id=school_class.pk,
+                ),
+            )
+        lessons_generate(school=cast.school, period=cast.year.periods.get(number=2))
+    login(client_a, cast.admin)
+    page = client_a.get(
+        f"/schools/{cast.school.pk}/lessons/?date=2030-11-11&teacher={cast.ivanova.pk}"
+    ).content.decode()
+    assert "5А · Математика" in page and "5Б · Русский язык" not in page
+    assert f'<option value="{cast.sidorov.pk}">Сидоров П. И. — ведёт другой урок</option>' in page
+    assert f'<option value="{cast.smirnova.pk}">Смирнова О. И.</option>' in page
 
 
 def _count(client, url) -> int:

@@ -196,6 +196,32 @@ def test_regeneration_removes_stale_lessons_but_keeps_moved_and_reports_kept(w):
     assert Lesson.objects.filter(pk=victim.pk).exists() and not Lesson.objects.filter(pk=other.pk).exists()
 
 
+def test_dated_lessons_follow_a_bell_change_at_once(w):
+    """The region moves lesson 1 by five minutes: the generated lessons (and a moved one) show
+    the new times without anyone regenerating."""
+    from regions.academics.models import BellSchedule
+    from regions.academics.services import bell_schedule_update
+
+    put(w, w.ivanova, w.math, cls=w.c5a, day=1, n=1)
+    put(w, w.sidorov, w.rus, cls=w.c5a, day=1, n=2)
+    lessons_generate(school=w.school, period=q2(w))
+    first = Lesson.objects.filter(school_class=w.c5a, lesson_number=1).order_by("date")[0]
+    lesson_move(lesson=first, date=first.date + datetime.timedelta(days=1), lesson_number=3)
+    schedule = BellSchedule.objects.get(school__isnull=True, shift=1)
+    bells = [(b.lesson_number, b.starts_at, b.ends_at) for b in schedule.bells.order_by("lesson_number")]
+    bells[0] = (1, datetime.time(8, 5), datetime.time(8, 50))
+    bells[2] = (3, datetime.time(10, 5), datetime.time(10, 50))
+    bell_schedule_update(schedule=schedule, name=schedule.name, bells=bells)
+    times = set(
+        Lesson.objects.filter(school_class=w.c5a, lesson_number=1).values_list("starts_at", "ends_at")
+    )
+    assert times == {(datetime.time(8, 5), datetime.time(8, 50))}
+    first.refresh_from_db()
+    assert (first.starts_at, first.ends_at) == (datetime.time(10, 5), datetime.time(10, 50))
+    second = set(Lesson.objects.filter(school_class=w.c5a, lesson_number=2).values_list("starts_at"))
+    assert second == {(bells[1][1],)}
+
+
 def test_inactive_class_gets_no_lessons(w):
     put(w, w.ivanova, w.math, cls=w.c5b, day=1, n=1)
     w.c5b.is_active = False  # left the registry

@@ -141,7 +141,7 @@ def test_calendar_errors_are_named_and_nothing_is_half_saved(region_a):
         )
         with pytest.raises(ValidationError) as exc:
             academic_year_create(**year_kwargs(periods=p[:3]))
-        assert "нужно 4 периода(ов), указано 3" in messages(exc)
+        assert "нужно периодов: 4, указано: 3" in messages(exc)
         with pytest.raises(ValidationError) as exc:
             academic_year_create(**year_kwargs(name="2031-2032"))
         assert "должно быть вида 2026/2027" in messages(exc)
@@ -499,11 +499,12 @@ def test_copy_settings_to_many_schools_with_a_preview(region_a):
         )
         assert AuditEvent.objects.count() == before and not ControlForm.objects.filter(school=t2).exists()
         by_school = {p.school.short_name: p for p in preview}
-        t1_changes = {(c.kind, c.action, c.key) for c in by_school["Школа 1"].changes}
-        assert ("control_forms", "remove", "quiz") in t1_changes
-        assert ("control_forms", "create", "test") in t1_changes
+        t1_changes = {(c.kind, c.action, c.key): c.detail for c in by_school["Школа 1"].changes}
+        assert t1_changes[("control_forms", "remove", "quiz")] == "Тест, вес 1"
+        # told against what the school used so far — the region's value — not against nothing
+        assert t1_changes[("control_forms", "override", "test")] == "Контрольная работа: вес 3 → 4"
         assert ("curriculum", "create", "2030/2031, 5 параллель") in t1_changes
-        assert ("calendar", "create", "2030/2031") in t1_changes
+        assert t1_changes[("calendar", "override", "2030/2031")] == "как в регионе"
         assert not by_school["Школа 1"].errors
         school_settings_copy(
             source=source, targets=[t1, t2], kinds=["control_forms", "curriculum", "calendar"], actor="test"

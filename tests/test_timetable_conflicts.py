@@ -201,6 +201,16 @@ def test_a_batch_is_checked_against_itself_and_saved_all_or_nothing(w):
     assert not TimetableEntry.objects.filter(school=w.school).exists()
 
 
+def test_a_clash_in_english_writes_the_weekday_as_english_does(w):
+    from django.utils import translation
+
+    put(w, w.ivanova, w.math, cls=w.c6b, day=1, n=2)
+    with translation.override("en"):
+        message = refused(put, w, w.ivanova, w.math, cls=w.c5a, day=1, n=2)
+    assert message.startswith("5А, Monday, lesson 2:"), message
+    assert "monday" not in message
+
+
 def test_update_in_place_is_not_a_clash_with_itself(w):
     entry = put(w, w.ivanova, w.math, cls=w.c5a, day=1, n=1, room=w.r204)
     timetable_entry_update(entry=entry, room_id=w.r205.pk)
@@ -214,10 +224,32 @@ def test_whole_school_check_finds_stored_clashes(w, assert_queries):
     assert school_timetable_check(school=w.school, academic_year=w.year) == []
     # a clash that slipped in behind the services' back (e.g. a raw import) is found
     TimetableEntry.objects.filter(school_class=w.c5b).update(teacher=w.ivanova)
-    with assert_queries(3):  # the school's year, the clash query, the names
+    with assert_queries(5):  # year, clashes, names, departed teachers, closed classes
         clashes = school_timetable_check(school=w.school, academic_year=w.year)
     assert [c.kind for c in clashes] == ["teacher"]
     assert "Учитель Иванова А. П. уже ведёт урок в" in clashes[0].message
+
+
+def test_lessons_of_a_teacher_the_registry_no_longer_lists_are_reported(w):
+    """A re-import deactivates a teacher's membership and leaves configuration alone: the
+    school check names every template lesson that teacher still has, and says what to do."""
+    from regions.people.models import Membership
+
+    put(w, w.sidorov, w.rus, cls=w.c5a, day=2, n=3)
+    put(w, w.ivanova, w.math, cls=w.c5a, day=1, n=1)
+    Membership.objects.filter(person=w.sidorov, school=w.school).update(is_active=False)
+    clashes = school_timetable_check(school=w.school, academic_year=w.year)
+    assert [(c.kind, c.class_id) for c in clashes] == [("teacher_left", w.c5a.pk)]
+    assert clashes[0].message == (
+        "5А, вторник, 3 урок (Русский язык): учитель Сидоров П. И. больше не работает в школе по данным "
+        "реестра — назначьте другого учителя в нагрузке"
+    )
+    # the load passes to a teacher of the school: the template follows, nothing left to report
+    from regions.teaching.services import teaching_assignment_update
+
+    teaching_assignment_update(assignment=w.a_rus_5a, teacher=w.petrova, academic_year=w.year)
+    assert school_timetable_check(school=w.school, academic_year=w.year) == []
+    assert TimetableEntry.objects.get(school_class=w.c5a, subject=w.rus).teacher_id == w.petrova.pk
 
 
 def test_teacher_without_load_and_lesson_outside_bells_are_refused(w):
@@ -232,4 +264,4 @@ def test_more_lessons_than_the_load_is_refused(w):
     for day in range(1, 6):
         put(w, w.ivanova, w.math, cls=w.c5a, day=day, n=1)
     message = refused(put, w, w.ivanova, w.math, cls=w.c5a, day=1, n=2)
-    assert "5А, Математика (Иванова А. П.): в расписании 6 урок(а) в неделю, а по нагрузке 5 ч" in message
+    assert "5А, Математика (Иванова А. П.): уроков в неделю в расписании — 6, а по нагрузке — 5 ч" in message

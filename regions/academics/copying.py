@@ -44,15 +44,21 @@ Snapshot = dict[Any, dict[str, Any]]
 @dataclass(frozen=True)
 class Change:
     kind: str
-    action: str  # create | change | remove
+    # create | change | remove; override: an own row where the school inherited the region's
+    # (detail: region's value → new); inherit: an own row goes, the region's applies again
+    action: str
     key: str
     detail: str = ""
 
     @property
     def action_label(self) -> str:
-        return {"create": _("будет создано"), "change": _("будет изменено"), "remove": _("будет удалено")}[
-            self.action
-        ]
+        return {
+            "create": _("будет создано"),
+            "change": _("будет изменено"),
+            "remove": _("будет удалено"),
+            "override": _("заменит настройку региона"),
+            "inherit": _("вернётся к настройке региона"),
+        }[self.action]
 
 
 @dataclass
@@ -215,16 +221,23 @@ def _detail(kind: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -
     return ""
 
 
-def diff(kind: str, current: Snapshot, desired: Snapshot) -> list[Change]:
+def diff(kind: str, current: Snapshot, desired: Snapshot, inherited: Snapshot | None = None) -> list[Change]:
+    """Changes of a school's own rows, told as the school will feel them: a new own row where
+    the region's applied so far is compared with the region's value, not with nothing."""
+    inherited = inherited or {}
     changes = []
     for key in sorted(set(current) | set(desired), key=str):
         old, new = current.get(key), desired.get(key)
         if old == new:
             continue
         action = "create" if old is None else "remove" if new is None else "change"
-        changes.append(
-            Change(kind=kind, action=action, key=_label(kind, key), detail=_detail(kind, old, new))
-        )
+        base = inherited.get(key)
+        if action == "create" and base is not None:
+            action, old = "override", base
+        elif action == "remove" and base is not None:
+            action, new = "inherit", base
+        detail = _("как в регионе") if old == new else _detail(kind, old, new)
+        changes.append(Change(kind=kind, action=action, key=_label(kind, key), detail=detail))
     return changes
 
 
@@ -367,12 +380,14 @@ def _plan(
     *, desired_of: dict[str, Snapshot], targets: Sequence[School], kinds: list[str], actor: Any, apply: bool
 ) -> list[TargetPlan]:
     plans = []
-    target_ids: list[int | None] = [t.pk for t in targets]
-    currents = {kind: snapshots(kind, target_ids) for kind in kinds}
+    levels: list[int | None] = [None, *(t.pk for t in targets)]
+    currents = {kind: snapshots(kind, levels) for kind in kinds}
     for target in targets:
         plan = TargetPlan(school=target)
         for kind in kinds:
-            plan.changes.extend(diff(kind, currents[kind].get(target.pk, {}), desired_of[kind]))
+            plan.changes.extend(
+                diff(kind, currents[kind].get(target.pk, {}), desired_of[kind], currents[kind][None])
+            )
         plans.append(plan)
     for plan in plans:
         if not plan.changes:

@@ -20,6 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import ProtectedError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.audit import audit_record
@@ -112,7 +113,7 @@ def _check_calendar(
     if len(periods) != expected:
         add(
             "periods",
-            _("Для деления «%(label)s» нужно %(expected)s периода(ов), указано %(periods_count)s")
+            _("Для деления «%(label)s» нужно периодов: %(expected)s, указано: %(periods_count)s")
             % {"label": PeriodKind(period_kind).label, "expected": expected, "periods_count": len(periods)},
         )
     numbers = [p.number for p in periods]
@@ -834,13 +835,13 @@ def _entries_using(
 
 
 def _describe_entries(entries: list) -> str:
-    from regions.timetable.conflicts import WEEKDAYS
+    from regions.timetable.conflicts import weekday_in_sentence
 
     return "; ".join(
         _("%(name)s, %(weekday)s, %(lesson_number)s урок")
         % {
             "name": (e.school_class or e.group).name,
-            "weekday": WEEKDAYS[e.weekday].lower(),
+            "weekday": weekday_in_sentence(e.weekday),
             "lesson_number": e.lesson_number,
         }
         for e in entries
@@ -913,7 +914,9 @@ def bell_schedule_update(
     *, schedule: BellSchedule, name: str, bells: Sequence[BellInput], actor: Any = None
 ) -> BellSchedule:
     """New times and lessons of a schedule. A lesson number still used by the timetable cannot
-    be removed. Dated lessons take the new times at the next generation."""
+    be removed. Dated lessons from today on take the new times at once."""
+    from regions.timetable.services import lessons_follow_bells
+
     name = (name or "").strip()
     errors = _check_bells(name=name, shift=schedule.shift, bells=bells)
     if BellSchedule.objects.filter(school=schedule.school, name=name).exclude(pk=schedule.pk).exists():
@@ -939,6 +942,7 @@ def bell_schedule_update(
         )
         new = _bells_snapshot(schedule)
         if new != old:
+            lessons_follow_bells(schedule_id=schedule.pk, since=timezone.localdate())
             audit_record(
                 actor=actor,
                 action="bell_schedule_update",

@@ -7,7 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from regions.academics.models import AcademicYear
 from regions.people.models import Membership, MembershipRole, Person
@@ -64,6 +64,31 @@ def school_students(*, school_id: int, class_id: int | None = None) -> QuerySet[
     if class_id is not None:
         q &= Q(memberships__school_class_id=class_id)
     return Person.objects.filter(q, is_active=True).order_by("surname", "name", "patronymic", "id")
+
+
+def group_members_gone(*, group: StudyGroup) -> list[tuple[Person, str]]:
+    """Members of a group the registry no longer places there — a student moved to another
+    class (a subgroup) or left the school — with where the registry has them now («» if
+    nowhere in the school). The import owns memberships and never edits groups, so these
+    stay members until the school saves the group's list again. Two queries."""
+    fits = Membership.objects.filter(
+        person_id=OuterRef("pk"), school_id=group.school_id, role=MembershipRole.STUDENT, is_active=True
+    )
+    if group.kind == GroupKind.SUBGROUP:
+        fits = fits.filter(school_class_id=group.school_class_id)
+    gone = list(group.members.exclude(Exists(fits)).order_by("surname", "name", "patronymic", "id"))
+    if not gone:
+        return []
+    now = dict(
+        Membership.objects.filter(
+            person_id__in=[p.pk for p in gone],
+            school_id=group.school_id,
+            role=MembershipRole.STUDENT,
+            is_active=True,
+            school_class__isnull=False,
+        ).values_list("person_id", "school_class__name")
+    )
+    return [(p, now.get(p.pk, "")) for p in gone]
 
 
 def is_school_teacher(*, school_id: int, person_id: int) -> bool:

@@ -924,7 +924,7 @@ def teaching_assignment_delete(*, assignment: TeachingAssignment, actor: Any = N
     if entries:
         raise ValidationError(
             _(
-                "Нагрузку нельзя удалить: в расписании %(entries)s урок(ов) по ней — сначала уберите их из сетки"
+                "Нагрузку нельзя удалить: по ней в расписании стоят уроки (%(entries)s) — сначала уберите их из сетки"
             )
             % {"entries": entries}
         )

@@ -39,6 +39,7 @@ from regions.teaching.selectors import (
     class_list,
     curriculum_lines,
     group_list,
+    group_members_gone,
     hours_text,
     load_summary,
     room_list,
@@ -132,6 +133,8 @@ def school_classes_page(request: HttpRequest, school_id: int) -> HttpResponse:
             "classes": list(class_list(school_id=school.pk)),
             "groups": list(group_list(school_id=school.pk)),
             "teachers": teachers,
+            # a class teacher the registry no longer lists is shown as such, not as «—»
+            "working": {t_pk for t_pk, _name in teachers},
             "subjects": list(subject_list()),
             "shifts": [s.shift for s in school_settings(school_id=school.pk).bell_schedules],
         },
@@ -194,6 +197,7 @@ def school_group_page(request: HttpRequest, school_id: int, group_id: int) -> Ht
             "tab": "classes",
             "group": group,
             "by_class": sorted(by_class.items()),
+            "gone": group_members_gone(group=group),
             "subjects": list(subject_list()),
         },
     )
@@ -471,6 +475,10 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
     groups = [
         g for g in group_list(school_id=school.pk) if current_class and g.school_class_id == current_class.pk
     ]
+    # a teacher the registry no longer lists stays on their load until someone else takes it:
+    # shown as such (and kept selected), never silently replaced by the first name of the list
+    working = {t_pk for t_pk, _name, _hours in teachers}
+    departed = {a.teacher_id for a in assignments if a.teacher_id not in working}
     return render(
         request,
         "teaching/load.html",
@@ -483,6 +491,7 @@ def school_load_page(request: HttpRequest, school_id: int) -> HttpResponse:
             "summary": summary,
             "assignments": class_assignments,
             "teachers": teachers,
+            "departed": departed,
             "groups": groups,
             "rooms": list(room_list(school_id=school.pk)),
             "subjects": list(subject_list()),

@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import connection
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 WEEKDAYS_IN = {
     1: gettext_lazy("в понедельник"),
@@ -50,6 +50,15 @@ WEEKDAYS = {
     6: gettext_lazy("Суббота"),
     7: gettext_lazy("Воскресенье"),
 }
+
+
+def weekday_in_sentence(number: int) -> str:
+    """A weekday inside a sentence: lower case in Russian («5А, понедельник, 2 урок»), as
+    English writes it (Monday) in English."""
+    name = str(WEEKDAYS.get(number, number))
+    return name.lower() if (get_language() or "ru").startswith("ru") else name
+
+
 WEEKDAYS_SHORT = {
     1: gettext_lazy("Пн"),
     2: gettext_lazy("Вт"),
@@ -454,7 +463,7 @@ def find_school_clashes(*, school_id: int, academic_year_id: int) -> list[Clash]
         )
         prefix = _("%(target)s, %(weekday)s, %(lesson_number)s урок (%(subject)s): ") % {
             "target": mine.target,
-            "weekday": WEEKDAYS[mine.weekday].lower(),
+            "weekday": weekday_in_sentence(mine.weekday),
             "lesson_number": mine.lesson_number,
             "subject": mine.subject,
         }

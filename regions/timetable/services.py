@@ -20,7 +20,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,12 +32,12 @@ from regions.schools.models import School, SchoolClass
 from regions.teaching.models import GroupKind, Room, StudyGroup, Subject, TeachingAssignment
 from regions.teaching.selectors import hours_text
 from regions.timetable.conflicts import (
-    WEEKDAYS,
     Clash,
     Slot,
     find_lesson_clashes,
     find_template_clashes,
     short_person_name,
+    weekday_in_sentence,
 )
 from regions.timetable.content import has_content_sql, lessons_with_content
 from regions.timetable.models import Lesson, LessonStatus, TimetableEntry, WeekParity
@@ -184,7 +184,7 @@ def effective_year_for(school: School, year: AcademicYear) -> AcademicYear:
 def _where(ctx: SchoolContext, d: EntryDraft) -> str:
     return _("%(target)s, %(value)s, %(lesson_number)s урок") % {
         "target": ctx.target(d.school_class_id, d.group_id),
-        "value": WEEKDAYS.get(d.weekday, str(d.weekday)).lower(),
+        "value": weekday_in_sentence(d.weekday),
         "lesson_number": d.lesson_number,
     }
 
@@ -351,7 +351,7 @@ def validate_drafts(
                 subject = ctx.subjects[key[1]]
                 errors.append(
                     _(
-                        "%(target)s, %(name)s (%(teacher_name)s): в расписании %(hours_text)s урок(а) в неделю, а по нагрузке %(assignment_hours_per_week)s ч"
+                        "%(target)s, %(name)s (%(teacher_name)s): уроков в неделю в расписании — %(hours_text)s, а по нагрузке — %(assignment_hours_per_week)s ч"
                     )
                     % {
                         "target": ctx.target(key[2], key[3]),
@@ -710,13 +710,116 @@ def timetable_entries_reassign(*, assignment: TeachingAssignment, teacher: Perso
     return len(entries)
 
 
+def lessons_follow_bells(*, schedule_id: int, since: datetime.date) -> int:
+    """Dated lessons from ``since`` on take the current times of their bell schedule. A bell
+    schedule is edited once for a whole region (its default) or a school: waiting for each
+    school's next generation left the diary and the journal showing the old times. Times are
+    not journal content, so lessons with marks or homework follow too. One statement."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE timetable_lesson l
+               SET starts_at = b.starts_at, ends_at = b.ends_at, updated_at = now()
+              FROM timetable_timetableentry e
+              JOIN academics_bell b ON b.schedule_id = e.bell_schedule_id
+             WHERE e.bell_schedule_id = %s AND l.template_entry_id = e.id
+               AND b.lesson_number = l.lesson_number AND l.date >= %s
+               AND (l.starts_at <> b.starts_at OR l.ends_at <> b.ends_at)
+            """,
+            [schedule_id, since],
+        )
+        return cursor.rowcount
+
+
 def school_timetable_check(*, school: School, academic_year: AcademicYear) -> list[Clash]:
     """Every clash in a school's stored template (e.g. after a teacher's other school changed
-    its timetable). Two queries."""
+    its timetable), then what the registry changed under it: lessons of a teacher who no
+    longer works in the school, lessons of a closed class. Five queries at most."""
     from regions.timetable.conflicts import find_school_clashes
 
     year = effective_year_for(school, academic_year)
-    return find_school_clashes(school_id=school.pk, academic_year_id=year.pk)
+    return (
+        find_school_clashes(school_id=school.pk, academic_year_id=year.pk)
+        + departed_teacher_entries(school=school, year=year)
+        + closed_class_entries(school=school, year=year)
+    )
+
+
+def closed_class_entries(*, school: School, year: AcademicYear) -> list[Clash]:
+    """Template lessons of a class the registry closed (or of its subgroups). They produce no
+    dated lessons, yet the clash check still counts them: the teacher and the room look busy,
+    and the message names a class nobody can pick. Listed so the school clears that week (the
+    grid opens a closed class that still has lessons)."""
+    entries = (
+        TimetableEntry.objects.filter(school=school, academic_year=year)
+        .filter(
+            Q(school_class__is_active=False)
+            | Q(group__kind=GroupKind.SUBGROUP, group__school_class__is_active=False)
+        )
+        .select_related("subject", "school_class", "group__school_class")
+        .order_by("weekday", "lesson_number", "id")
+    )
+    clashes = []
+    for e in entries:
+        closed = e.school_class or e.group.school_class  # type: ignore[union-attr]
+        clashes.append(
+            Clash(
+                kind="class_closed",
+                key=e.pk,
+                other={"class": closed.pk},  # type: ignore[union-attr]
+                message=_(
+                    "%(target)s, %(weekday)s, %(lesson_number)s урок (%(subject)s): класса %(name)s нет в "
+                    "реестре — урок не проводится, но занимает учителя и кабинет; очистите неделю класса"
+                )
+                % {
+                    "target": e.school_class.name if e.school_class else e.group.name,  # type: ignore[union-attr]
+                    "weekday": weekday_in_sentence(e.weekday),
+                    "lesson_number": e.lesson_number,
+                    "subject": e.subject.name,
+                    "name": closed.name,  # type: ignore[union-attr]
+                },
+                class_id=closed.pk,  # type: ignore[union-attr]
+            )
+        )
+    return clashes
+
+
+def departed_teacher_entries(*, school: School, year: AcademicYear) -> list[Clash]:
+    """Template lessons of a teacher the registry no longer lists as a teacher of the school
+    (a re-import deactivated the membership). The import leaves configuration alone, so the
+    load, the template and the dated lessons still name that teacher; without this list nobody
+    would notice until the lesson is not held. The cure is a new teacher for the load
+    (``teaching_assignment_update`` moves the template entries along)."""
+    works = Membership.objects.filter(
+        person_id=OuterRef("teacher_id"), school_id=school.pk, role=MembershipRole.TEACHER, is_active=True
+    )
+    entries = (
+        TimetableEntry.objects.filter(school=school, academic_year=year)
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=timezone.localdate()))
+        .exclude(Exists(works))
+        .select_related("teacher", "subject", "school_class", "group")
+        .order_by("teacher__surname", "teacher_id", "weekday", "lesson_number")
+    )
+    return [
+        Clash(
+            kind="teacher_left",
+            key=e.pk,
+            other={"teacher": e.teacher_id},
+            message=_(
+                "%(target)s, %(weekday)s, %(lesson_number)s урок (%(subject)s): учитель %(teacher)s "
+                "больше не работает в школе по данным реестра — назначьте другого учителя в нагрузке"
+            )
+            % {
+                "target": e.school_class.name if e.school_class else e.group.name,  # type: ignore[union-attr]
+                "weekday": weekday_in_sentence(e.weekday),
+                "lesson_number": e.lesson_number,
+                "subject": e.subject.name,
+                "teacher": _person_name(e.teacher),
+            },
+            class_id=e.school_class_id or (e.group.school_class_id if e.group else None),
+        )
+        for e in entries
+    ]
 
 
 # --- generation of dated lessons ----------------------------------------------------------------------

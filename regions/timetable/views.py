@@ -34,8 +34,8 @@ from regions.teaching.models import GroupKind, Room, TeachingAssignment
 from regions.teaching.selectors import class_list, room_list, school_teachers
 from regions.timetable import services
 from regions.timetable.autofill import timetable_autofill
-from regions.timetable.conflicts import WEEKDAYS, WEEKDAYS_SHORT, short_person_name
-from regions.timetable.models import LessonStatus, WeekParity
+from regions.timetable.conflicts import WEEKDAYS, WEEKDAYS_SHORT, short_person_name, weekday_in_sentence
+from regions.timetable.models import Lesson, LessonStatus, WeekParity
 from regions.timetable.selectors import lesson_list, timetable_entries, week_grid
 
 
@@ -71,7 +71,13 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
     if year is None or not classes:
         return render(request, "timetable/empty.html", {"school": school, "tab": "timetable", "year": year})
     chosen = parse_optional_id(request.GET.get("class") or request.POST.get("class"))
-    school_class = next((c for c in classes if c.pk == chosen), classes[0])
+    found = next((c for c in classes if c.pk == chosen), None)
+    if found is None and chosen:
+        # a class the registry closed: it opens only to clear the lessons it still holds
+        found = SchoolClass.objects.filter(school=school, pk=chosen, is_active=False).first()
+        if found is not None:
+            classes.append(found)
+    school_class = found or classes[0]
     loads = list(
         TeachingAssignment.objects.filter(school=school, is_active=True)
         .filter(
@@ -150,7 +156,7 @@ def timetable_page(request: HttpRequest, school_id: int) -> HttpResponse:
         for day in range(1, days + 1):
             for number in numbers:
                 prefix = _("%(weekday)s, %(number)s урок") % {
-                    "weekday": WEEKDAYS[day].lower(),
+                    "weekday": weekday_in_sentence(day),
                     "number": number,
                 }
                 if any(message.startswith(f"{t}, {prefix}") for t in [school_class.name, *group_names]):
@@ -354,6 +360,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
     except ValidationError:
         day = timezone.localdate()
     class_id = parse_optional_id(request.GET.get("class") or request.POST.get("class"))
+    teacher_id = parse_optional_id(request.GET.get("teacher") or request.POST.get("teacher"))
     if request.method == "POST":
         lesson = (
             lesson_list(school_id=school.pk, date_from=day, date_to=day)
@@ -379,12 +386,22 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
             elif action == "restore":
                 services.lesson_restore(lesson=lesson, actor=request.user)
             elif action == "move":
-                services.lesson_move(
+                moved = services.lesson_move(
                     lesson=lesson,
                     date=parse_date(request.POST.get("new_date"), _("Новая дата")),
                     lesson_number=parse_int(request.POST.get("new_number"), _("Урок"), high=20),
                     note=request.POST.get("note", ""),
                     actor=request.user,
+                )
+                # it leaves this day's list: say where it went
+                messages.success(
+                    request,
+                    _("Урок перенесён на %(date)s, %(lesson_number)s урок")
+                    % {"date": f"{moved.date:%d.%m.%Y}", "lesson_number": moved.lesson_number},
+                )
+                return redirect(
+                    f"{reverse('school-lessons', args=[school.pk])}?date={day:%Y-%m-%d}"
+                    f"&class={class_id or ''}&teacher={teacher_id or ''}"
                 )
             elif action == "remote":
                 services.lesson_set_remote(
@@ -397,21 +414,43 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
         except ValidationError as exc:
             show_errors(request, exc)
         return redirect(
-            f"{reverse('school-lessons', args=[school.pk])}?date={day:%Y-%m-%d}&class={class_id or ''}"
+            f"{reverse('school-lessons', args=[school.pk])}?date={day:%Y-%m-%d}"
+            f"&class={class_id or ''}&teacher={teacher_id or ''}"
         )
-    lessons = list(lesson_list(school_id=school.pk, date_from=day, date_to=day, school_class_id=class_id))
+    lessons = list(
+        lesson_list(
+            school_id=school.pk, date_from=day, date_to=day, school_class_id=class_id, teacher_id=teacher_id
+        )
+    )
     teachers = [
         (t.pk, short_person_name(t.surname, t.name, t.patronymic))
         for t in school_teachers(school_id=school.pk)
     ]
+    # who already teaches when (in any school of the region, as the substitution check counts):
+    # the substitute list marks them, so a free colleague is found without trial and error
+    teacher_ids = [t_pk for t_pk, _name in teachers]
+    taught = (
+        Lesson.objects.filter(Q(teacher_id__in=teacher_ids) | Q(substitute_id__in=teacher_ids), date=day)
+        .exclude(status=LessonStatus.CANCELLED)
+        .values_list("pk", "teacher_id", "substitute_id", "starts_at", "ends_at")
+    )
+    busy_slots = [
+        (pk, substitute or teacher, starts, ends) for pk, teacher, substitute, starts, ends in taught
+    ]
     rows = []
     for lesson in lessons:
         acting = lesson.substitute or lesson.teacher
+        busy = {
+            who
+            for pk, who, starts, ends in busy_slots
+            if pk != lesson.pk and starts < lesson.ends_at and lesson.starts_at < ends
+        }
         rows.append(
             (
                 lesson,
                 short_person_name(lesson.teacher.surname, lesson.teacher.name, lesson.teacher.patronymic),
                 short_person_name(acting.surname, acting.name, acting.patronymic),
+                [(t_pk, t_short, t_pk in busy) for t_pk, t_short in teachers],
             )
         )
     return render(
@@ -427,6 +466,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
             "lessons": rows,
             "classes": list(class_list(school_id=school.pk)),
             "class_id": class_id,
+            "teacher_id": teacher_id,
             "teachers": teachers,
             "cancelled": LessonStatus.CANCELLED,
         },
