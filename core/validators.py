@@ -155,11 +155,16 @@ def normalize_person_name(value: str, what: str | None = None) -> str:
 
 _MIN_DATE = datetime.date(1900, 1, 1)
 _LONG_NUMBER = re.compile(r"\d[\d\s\-]{7,}\d")
+# Shaped like a date (``2020-02-30``, ``31.02.2012``): 8 digits, never a SNILS (11) or an OGRN,
+# INN or KPP; quoted back so that the user sees which date is wrong.
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}\.\d{2}\.\d{4}")
 
 
 def echo(value: str, limit: int = 20) -> str:
     """A bad value quoted back in an error message — unless it looks like an identifier such
     as a SNILS that landed in the wrong column (personal data never goes into messages)."""
+    if _DATE_SHAPE.fullmatch(value.strip()):
+        return value.strip()
     return "…" if _LONG_NUMBER.search(value) else value[:limit]
 
 

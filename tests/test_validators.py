@@ -9,6 +9,7 @@ from core.validators import (
     normalize_kpp,
     normalize_ogrn,
     normalize_snils,
+    parse_date,
 )
 
 
@@ -68,3 +69,18 @@ def test_kpp():
     assert normalize_kpp("770701001") == "770701001"
     with pytest.raises(ValueError, match="КПП"):
         normalize_kpp("7707")
+
+
+@pytest.mark.parametrize("raw", ["2020-02-30", "31.02.2012", "2024-13-01"])
+def test_an_impossible_date_is_quoted_back(raw):
+    # shaped like a date, it cannot be a SNILS: the user sees which date is wrong
+    with pytest.raises(ValueError, match="Дата") as info:
+        parse_date(raw)
+    assert raw in str(info.value)
+
+
+@pytest.mark.parametrize("raw", ["112-233-445 95", "11223344595", "112 233 445 95"])
+def test_a_snils_in_a_date_column_is_not_quoted_back(raw):
+    with pytest.raises(ValueError, match="Дата") as info:
+        parse_date(raw)
+    assert "445" not in str(info.value)
