@@ -101,6 +101,28 @@ def test_missing_required_column_refuses_the_bundle(region_a, tmp_path):
     _assert_refused_and_unchanged(region_a, tmp_path, path, "memberships.csv", "role")
 
 
+def test_a_file_without_its_header_line_is_refused_without_quoting_its_data(region_a, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "v1"))
+    path = Bundle.sample().write(tmp_path / "v2")
+    people = path / "people.csv"
+    first_row = people.read_text(encoding="utf-8").splitlines()[1]
+    people.write_text("\n".join(people.read_text(encoding="utf-8").splitlines()[1:]) + "\n", encoding="utf-8")
+    job = _assert_refused_and_unchanged(region_a, tmp_path, path, "people.csv", "не заголовок")
+    snils_value, surname = first_row.split(",")[1], first_row.split(",")[2]
+    assert snils_value and snils_value not in job.error
+    assert surname.lower() not in job.error.lower()
+
+
+def test_an_identifier_in_the_header_is_not_quoted_back(region_a, tmp_path):
+    path = Bundle.sample().write(tmp_path / "b")
+    people = path / "people.csv"
+    lines = people.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("surname", "112-233-445 95")
+    people.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    job = _assert_refused_and_unchanged(region_a, tmp_path, path, "surname", "person_id")
+    assert "445" not in job.error
+
+
 def test_missing_required_file_refuses_the_bundle(region_a, tmp_path):
     path = Bundle.sample().write(tmp_path / "b")
     (path / "people.csv").unlink()

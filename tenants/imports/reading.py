@@ -19,6 +19,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
+from core.validators import echo
+
 _CHUNK = 1 << 20
 
 # The standard library's default (128 KiB) is too small for a quoted address with line breaks
@@ -187,13 +189,20 @@ class CsvFile:
         for group in any_of:
             if not any(c.lower() in self.columns for c in group):
                 missing.append(" или ".join(group))
+        known = {*required, *(c.lower() for c in optional), *(c.lower() for g in any_of for c in g)}
+        if missing and not known & self.columns.keys():
+            # A file exported without its header line: the "columns" are the first person's
+            # data (a SNILS, a name) and must not be quoted back into the job's error.
+            raise BundleRefused(
+                f"{name}: первая строка — не заголовок: в ней нет ни одного из столбцов "
+                f"{', '.join(sorted(known))}. Файл выгружен без строки заголовка?"
+            )
         if missing:
             raise BundleRefused(
                 f"{name}: нет обязательного столбца {', '.join(missing)} "
-                f"(найдены: {', '.join(self.columns) or 'ни одного'})"
+                f"(найдены: {', '.join(echo(c, 40) for c in self.columns) or 'ни одного'})"
             )
-        known = {*required, *(c.lower() for c in optional), *(c.lower() for g in any_of for c in g)}
-        self.unknown_columns = [c for c in self.columns if c not in known]
+        self.unknown_columns = [echo(c, 40) for c in self.columns if c not in known]
         self.width = len(header)
 
     def _text(self) -> io.TextIOWrapper:
