@@ -370,15 +370,21 @@ def _resolve_ids(cursor: Any, table: str, target: str, column: str, match: str) 
 
 def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None:
     in_region_person = "" if full else ", p1.id, p2.id"
-    in_region_school = "sc.school_id" if full else "COALESCE(sc.school_id, x.id)"
+    # A full bundle may keep the history of a school it no longer lists (closed: its pupils
+    # moved, their old membership ended): an ended membership may point at a school of the region.
+    in_region_school = (
+        "COALESCE(sc.school_id, CASE WHEN m.date_to < %(today)s THEN x.id END)"
+        if full
+        else "COALESCE(sc.school_id, x.id)"
+    )
     region_joins = (
         ""
         if full
         else """
         LEFT JOIN people_person p1 ON p1.registry_id = m.registry_id
-        LEFT JOIN people_person p2 ON m.registry_id IS NULL AND p2.snils = m.snils
+        LEFT JOIN people_person p2 ON m.registry_id IS NULL AND p2.snils = m.snils"""
+    ) + """
         LEFT JOIN schools_school x ON x.ogrn = m.school_ogrn"""
-    )
     # Person and school resolved, and the membership's own id (existing or new) in one pass.
     cursor.execute(
         f"""
@@ -388,13 +394,14 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
           FROM (SELECT m.file, m.line, m.role, m.class_name, m.parallel, m.letter, m.date_from, m.date_to,
                        m.registry_id IS NOT NULL AS by_id,
                        COALESCE(s1.pid, s2.pid{in_region_person}) AS pid,
-                       {in_region_school} AS school_id
+                       {in_region_school} AS school_id, sc.school_id IS NOT NULL AS listed
                   FROM st_membership m
                   LEFT JOIN st_person s1 ON s1.registry_id = m.registry_id
                   LEFT JOIN st_person s2 ON m.registry_id IS NULL AND s2.snils = m.snils
                   LEFT JOIN st_school sc ON sc.ogrn = m.school_ogrn{region_joins}) q
           LEFT JOIN people_membership x ON x.person_id = q.pid AND x.school_id = q.school_id AND x.role = q.role
-        """  # noqa: S608 - constants of this module
+        """,  # noqa: S608 - constants of this module
+        {"today": today},
     )
     where = "" if full else " ни в регионе"
     _reject(
@@ -687,9 +694,11 @@ def _apply_people(
 
 
 def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
+    # The history of a school the bundle no longer lists names classes, but it does not keep
+    # them alive (or create them): those memberships take the class the school had.
     cursor.execute(
         "CREATE TEMP TABLE st_c AS SELECT DISTINCT school_id, class_name, parallel, letter "
-        "FROM st_m WHERE class_name IS NOT NULL"
+        "FROM st_m WHERE class_name IS NOT NULL" + (" AND listed" if full else "")
     )
     total = cursor.rowcount
     _resolve_ids(
@@ -736,10 +745,12 @@ def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
 
 def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts: Counts) -> None:
     source = """
-        SELECT m.mid, m.is_new, m.pid, m.school_id, m.role, c.cid AS class_id, m.date_from, m.date_to,
-               (m.date_to IS NULL OR m.date_to >= %(today)s) AS active
+        SELECT m.mid, m.is_new, m.pid, m.school_id, m.role, COALESCE(c.cid, h.id) AS class_id, m.date_from,
+               m.date_to, (m.date_to IS NULL OR m.date_to >= %(today)s) AS active
           FROM st_m m
           LEFT JOIN st_c c ON c.school_id = m.school_id AND c.class_name = m.class_name
+          LEFT JOIN schools_schoolclass h ON NOT m.listed AND c.cid IS NULL
+                                         AND h.school_id = m.school_id AND h.name = m.class_name
     """
     cursor.execute(
         f"""
