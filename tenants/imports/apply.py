@@ -378,13 +378,16 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         else "COALESCE(sc.school_id, x.id)"
     )
     region_joins = (
-        ""
-        if full
-        else """
+        (
+            ""
+            if full
+            else """
         LEFT JOIN people_person p1 ON p1.registry_id = m.registry_id
         LEFT JOIN people_person p2 ON m.registry_id IS NULL AND p2.snils = m.snils"""
-    ) + """
+        )
+        + """
         LEFT JOIN schools_school x ON x.ogrn = m.school_ogrn"""
+    )
     # Person and school resolved, and the membership's own id (existing or new) in one pass.
     cursor.execute(
         f"""
