@@ -264,6 +264,22 @@ def test_oneroster_reimport_is_unchanged(region_a, tmp_path):
         assert c["created"] == c["updated"] == c["deactivated"] == 0, entity
 
 
+def test_oneroster_keeps_the_relation_it_does_not_carry(region_a, tmp_path):
+    """OneRoster has no «мать»/«отец»/«опекун»: a relation the region got from a registry
+    bundle stays (as birth dates stay without demographics.csv)."""
+    path = full_zip(tmp_path)
+    run_import(path, fmt="oneroster")
+    with tenant_context(region_a):
+        links = GuardianLink.objects.filter(parent__registry_id="u-p1")
+        assert set(links.values_list("relation", flat=True)) == {""}
+        links.update(relation="отец")
+    job = run_import(path, fmt="oneroster", full_compare=True)
+    assert job.counts["guardian_links"]["updated"] == 0
+    assert job.counts["guardian_links"]["unchanged"] == 2
+    with tenant_context(region_a):
+        assert set(links.values_list("relation", flat=True)) == {"отец"}
+
+
 def test_oneroster_delta_ends_a_role_and_keeps_birth_dates(region_a, tmp_path):
     run_import(full_zip(tmp_path), fmt="oneroster")
     delta = write_zip(

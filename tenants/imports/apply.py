@@ -315,7 +315,7 @@ def _prepare_oneroster_links(cursor: Any) -> None:
         cursor.execute(
             """
             INSERT INTO st_guardian (file, line, parent_id, child_id, relation)
-            SELECT DISTINCT ON (parent_id, child_id) file, line, parent_id, child_id, ''
+            SELECT DISTINCT ON (parent_id, child_id) file, line, parent_id, child_id, NULL
               FROM (SELECT file, line,
                            CASE WHEN agent_id IN (SELECT registry_id FROM st_parent_role)
                                 THEN agent_id ELSE user_id END AS parent_id,
@@ -803,9 +803,11 @@ def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts:
 def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
     cursor.execute(
         """
-        UPDATE people_guardianlink x SET relation = g.relation, is_active = true, updated_at = now()
+        UPDATE people_guardianlink x SET relation = COALESCE(g.relation, x.relation), is_active = true,
+                                         updated_at = now()
           FROM st_g g
-         WHERE x.id = g.gid AND NOT g.is_new AND (x.relation, x.is_active) IS DISTINCT FROM (g.relation, true)
+         WHERE x.id = g.gid AND NOT g.is_new
+           AND (x.relation, x.is_active) IS DISTINCT FROM (COALESCE(g.relation, x.relation), true)
         """
     )
     counts.add("guardian_links", "updated", cursor.rowcount)
@@ -815,7 +817,8 @@ def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
     cursor.execute(
         """
         INSERT INTO people_guardianlink (id, parent_id, child_id, relation, is_active, created_at, updated_at)
-        SELECT g.gid, g.parent_pid, g.child_pid, g.relation, true, now(), now() FROM st_g g WHERE g.is_new
+        SELECT g.gid, g.parent_pid, g.child_pid, COALESCE(g.relation, ''), true, now(), now()
+          FROM st_g g WHERE g.is_new
         """
     )
     counts.add("guardian_links", "created", cursor.rowcount)
