@@ -60,6 +60,18 @@ def test_line_numbers_count_from_the_header_and_skip_multiline_fields(region_a, 
     assert found == {(2, "patronymic"), (4, "surname")}
 
 
+def test_rows_of_delimiters_only_are_skipped_like_empty_lines(region_a, tmp_path):
+    # a spreadsheet saved as CSV ends with the empty rows below its table: ";;;;;;;;"
+    path = Bundle.sample().write(tmp_path / "b", delimiter=";", newline="\r\n")
+    for name in ("people.csv", "memberships.csv"):
+        with (path / name).open("a", encoding="utf-8", newline="") as f:
+            f.write(";;;;;;;;\r\n ; ;;;;;;;\r\n\r\n;;\r\n")
+    job = run_import(path)
+    assert job.status == "succeeded", job.error
+    assert not job.rejections.exists()
+    assert counts(job, "people")["created"] == 5
+
+
 def test_header_is_case_insensitive_and_unknown_columns_are_listed(region_a, tmp_path):
     path = Bundle.sample().write(tmp_path / "b")
     people = (path / "people.csv").read_text().splitlines()

@@ -218,7 +218,8 @@ class CsvFile:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line, fields): fields padded to the header's width plus one empty field (see
-        :meth:`position`). Empty lines are skipped."""
+        :meth:`position`). Empty lines are skipped, and so are lines of delimiters only
+        (``;;;;;``: what a spreadsheet writes for the empty rows below a table)."""
         width = self.width
         pad = [""]
         with self._text() as text:
@@ -229,10 +230,10 @@ class CsvFile:
                 for row in reader:
                     line = last + 1
                     last = reader.line_num
+                    if not row or (not row[0].strip() and not "".join(row).strip()):
+                        continue
                     n = len(row)
                     if n < width:
-                        if n == 0 or (n == 1 and not row[0].strip()):
-                            continue
                         row.extend([""] * (width - n))
                     row += pad
                     yield line, row
