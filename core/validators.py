@@ -133,22 +133,28 @@ _SPACES = re.compile(r"\s+")
 NAME_MAX_LENGTH = 100
 
 
+def _label(what: str | None, default: str) -> str:
+    """The field's name in an error message. Bulk callers (the registry import) pass the Russian
+    msgid untranslated — ``gettext_noop`` — so that 600,000 good rows cost no catalog lookup."""
+    return _(what) if what else default
+
+
 def normalize_person_name(value: str, what: str | None = None) -> str:
     """A surname, name or patronymic: Cyrillic letters (``ё`` too), hyphen, space, apostrophe."""
     cleaned = value.strip()
     if "  " in cleaned or "\t" in cleaned:
         cleaned = _SPACES.sub(" ", cleaned)
     if not cleaned:
-        raise ValueError(_("%(what)s: пустое значение") % {"what": what or _("Имя")})
+        raise ValueError(_("%(what)s: пустое значение") % {"what": _label(what, _("Имя"))})
     if len(cleaned) > NAME_MAX_LENGTH:
         raise ValueError(
             _("%(what)s: длиннее %(name_max_length)s символов")
-            % {"what": what or _("Имя"), "name_max_length": NAME_MAX_LENGTH}
+            % {"what": _label(what, _("Имя")), "name_max_length": NAME_MAX_LENGTH}
         )
     if not _NAME.fullmatch(cleaned):
         raise ValueError(
             _("%(what)s: допускаются только русские буквы, дефис, пробел и апостроф")
-            % {"what": what or _("Имя")}
+            % {"what": _label(what, _("Имя"))}
         )
     return cleaned
 
@@ -178,11 +184,11 @@ def parse_date(value: str, what: str | None = None) -> datetime.date:
             return datetime.date(int(v[0:4]), int(v[5:7]), int(v[8:10]))
     except ValueError:
         raise ValueError(
-            _("%(what)s: такой даты нет (%(v)s)") % {"what": what or _("Дата"), "v": echo(v)}
+            _("%(what)s: такой даты нет (%(v)s)") % {"what": _label(what, _("Дата")), "v": echo(v)}
         ) from None
     raise ValueError(
         _("%(what)s: ожидается ДД.ММ.ГГГГ или ГГГГ-ММ-ДД, получено «%(v)s»")
-        % {"what": what or _("Дата"), "v": echo(v)}
+        % {"what": _label(what, _("Дата")), "v": echo(v)}
     )
 
 

@@ -147,7 +147,8 @@ def test_undecodable_file_refuses_the_bundle(region_a, tmp_path):
     # neither UTF-8 (a lone continuation byte) nor Windows-1251 (0x98 is undefined there)
     with (path / "people.csv").open("ab") as f:
         f.write(b"X-9,,\x98\x80\xff,\n")
-    _assert_refused_and_unchanged(region_a, tmp_path, path, "people.csv", "кодировка")
+    # the line of the first byte that is neither: where the operator has to look
+    _assert_refused_and_unchanged(region_a, tmp_path, path, "people.csv, строка 7", "UTF-8", "Windows-1251")
 
 
 def test_binary_file_refuses_the_bundle(region_a, tmp_path):
@@ -166,3 +167,14 @@ def test_bad_manifest_is_refused(region_a, tmp_path):
     path = Bundle.sample().write(tmp_path / "b")
     (path / "manifest.csv").write_text("key,value\nformat,msh-registry-1\nregion,05\nmode,sometimes\n")
     _assert_refused_and_unchanged(region_a, tmp_path, path, "mode")
+
+
+@pytest.mark.parametrize("at", [5, 20_000, 40_000])
+def test_an_undecodable_byte_is_found_on_its_line_in_a_large_file(tmp_path, at):
+    from tenants.imports.reading import BundleRefused, BundleSource, detect_encoding
+
+    lines = [f"{n},Фёдорова,Алёна,Сергеевна\n".encode() for n in range(60_000)]  # ~2 MiB: several chunks
+    lines[at - 1] = b"X,\x98\x80\xff,\n"
+    (tmp_path / "people.csv").write_bytes(b"".join(lines))
+    with pytest.raises(BundleRefused, match=f"people.csv, строка {at}:"):
+        detect_encoding(BundleSource(tmp_path), "people.csv")

@@ -27,6 +27,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core.roles import Role
 
 # Roles the registry decides; any other role of an account (regional_admin given by hand…)
@@ -78,16 +80,17 @@ def create_staging(cursor: Any) -> None:
 
 
 def _reject(
-    cursor: Any, table: str, entity: str, where: str, field_sql: str, reason_sql: str, params=None
+    cursor: Any, table: str, entity: str, where: str, field_sql: str, reason: str, params=None
 ) -> int:
-    """Move the rows of ``table`` matching ``where`` to ``st_rejection``."""
+    """Move the rows of ``table`` matching ``where`` to ``st_rejection`` with ``reason`` (a text:
+    the import runs in the platform's language)."""
     cursor.execute(
         f"""
         WITH gone AS (DELETE FROM {table} t WHERE {where} RETURNING t.*)
         INSERT INTO st_rejection (entity, file, line, field, reason)
-        SELECT %(entity)s, t.file, t.line, {field_sql}, {reason_sql} FROM gone t
+        SELECT %(entity)s, t.file, t.line, {field_sql}, %(reason)s FROM gone t
         """,  # noqa: S608 - table, conditions and expressions are constants of this module
-        {"entity": entity, **(params or {})},
+        {"entity": entity, "reason": reason, **(params or {})},
     )
     return cursor.rowcount
 
@@ -117,10 +120,10 @@ def _dedupe(
         INSERT INTO st_rejection (entity, file, line, field, reason)
         SELECT %(entity)s, file, line, {field_sql},
                %(reason)s || CASE WHEN kept_file = file THEN '' ELSE kept_file || ', ' END
-                          || 'строка ' || kept_line || ')'
+                          || %(line)s || ' ' || kept_line || ')'
           FROM gone
         """,  # noqa: S608 - constants of this module
-        {"entity": entity, "reason": reason + " ("},
+        {"entity": entity, "reason": reason + " (", "line": _("строка")},
     )
     return cursor.rowcount
 
@@ -217,7 +220,7 @@ def check(cursor: Any, *, full: bool, today: datetime.date, has_details: bool) -
 
 
 def _check_schools(cursor: Any) -> None:
-    _dedupe(cursor, "st_school", "schools", "ogrn", "'ogrn'", "ОГРН повторяется: школа уже описана выше")
+    _dedupe(cursor, "st_school", "schools", "ogrn", "'ogrn'", _("ОГРН повторяется: школа уже описана выше"))
     _resolve_ids(cursor, "st_school", "schools_school", "school_id", "x.ogrn = t.ogrn")
 
 
@@ -236,9 +239,9 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
         "people",
         "registry_id",
         "'person_id'",
-        "person_id повторяется: человек уже описан",
+        _("person_id повторяется: человек уже описан"),
     )
-    _dedupe(cursor, "st_person", "people", "snils", "'snils'", "этот СНИЛС уже указан у другой записи")
+    _dedupe(cursor, "st_person", "people", "snils", "'snils'", _("этот СНИЛС уже указан у другой записи"))
     if has_details:
         _dedupe(
             cursor,
@@ -246,7 +249,7 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
             "people",
             "registry_id",
             "'sourcedId'",
-            "демографические данные человека уже указаны",
+            _("демографические данные человека уже указаны"),
         )
         _reject(
             cursor,
@@ -254,7 +257,7 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
             "people",
             "NOT EXISTS (SELECT 1 FROM st_person s WHERE s.registry_id = t.registry_id)",
             "'sourcedId'",
-            "'нет такого пользователя в users.csv (или он отклонён)'",
+            _("нет такого пользователя в users.csv (или он отклонён)"),
         )
     details = (
         "COALESCE(d.birth_date, s.birth_date) AS birth_date, COALESCE(d.sex, s.sex) AS sex"
@@ -287,7 +290,7 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
         "people",
         "t.snils_owner IS NOT NULL AND (t.is_new OR t.snils_owner <> t.pid)",
         "'snils'",
-        "'СНИЛС принадлежит другому человеку региона (с другим ID в реестре)'",
+        _("СНИЛС принадлежит другому человеку региона (с другим ID в реестре)"),
     )
     _dedupe(
         cursor,
@@ -295,7 +298,7 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
         "people",
         "pid",
         "'person_id'",
-        "тот же человек региона (совпали ID или СНИЛС) уже описан",
+        _("тот же человек региона (совпали ID или СНИЛС) уже описан"),
     )
 
 
@@ -310,7 +313,7 @@ def _prepare_oneroster_links(cursor: Any) -> None:
             "(t.user_id IN (SELECT registry_id FROM st_parent_role)) = "
             "(t.agent_id IN (SELECT registry_id FROM st_parent_role))",
             "'agentSourcedIds'",
-            "'не понять, кто из двоих родитель: роль parent/guardian должна быть ровно у одного'",
+            _("не понять, кто из двоих родитель: роль parent/guardian должна быть ровно у одного"),
         )
         cursor.execute(
             """
@@ -332,7 +335,7 @@ def _prepare_oneroster_links(cursor: Any) -> None:
             "memberships",
             "registry_id, school_ogrn",
             "'classSourcedId'",
-            "у ученика уже есть класс в этой школе",
+            _("у ученика уже есть класс в этой школе"),
         )
         cursor.execute(
             """
@@ -349,7 +352,7 @@ def _prepare_oneroster_links(cursor: Any) -> None:
             "NOT EXISTS (SELECT 1 FROM st_membership m WHERE m.role = 'student' "
             "AND m.registry_id = t.registry_id AND m.school_ogrn = t.school_ogrn)",
             "'userSourcedId'",
-            "'ученик не числится в этой школе с ролью student (roles.csv)'",
+            _("ученик не числится в этой школе с ролью student (roles.csv)"),
         )
 
 
@@ -406,14 +409,15 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         """,  # noqa: S608 - constants of this module
         {"today": today},
     )
-    where = "" if full else " ни в регионе"
     _reject(
         cursor,
         "st_m",
         "memberships",
         "t.pid IS NULL",
         "CASE WHEN t.by_id THEN 'person_id' ELSE 'snils' END",
-        f"'человек не найден в people.csv{where} (или его строка отклонена)'",
+        _("человек не найден в people.csv (или его строка отклонена)")
+        if full
+        else _("человек не найден ни в people.csv, ни в регионе (или его строка отклонена)"),
     )
     _reject(
         cursor,
@@ -421,7 +425,9 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         "memberships",
         "t.school_id IS NULL",
         "'school_ogrn'",
-        f"'школа не найдена в schools.csv{where} (или её строка отклонена)'",
+        _("школа не найдена в schools.csv (или её строка отклонена)")
+        if full
+        else _("школа не найдена ни в schools.csv, ни в регионе (или её строка отклонена)"),
     )
     if not full:
         # A delta that changes a student's membership without restating the class (OneRoster:
@@ -439,7 +445,7 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         "memberships",
         "t.role = 'student' AND t.class_name IS NULL",
         "'class'",
-        "'Класс: обязателен для ученика'",
+        _("Класс: обязателен для ученика"),
     )
     # One row per person, school and role: the current one wins, then the latest start.
     _dedupe(
@@ -448,7 +454,7 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         "memberships",
         "pid, school_id, role",
         "CASE WHEN by_id THEN 'person_id' ELSE 'snils' END",
-        "повтор: человек уже числится в этой школе с этой ролью",
+        _("повтор: человек уже числится в этой школе с этой ролью"),
         order=f"(date_to IS NULL OR date_to >= DATE '{today.isoformat()}') DESC, date_from DESC NULLS LAST",
     )
 
@@ -480,14 +486,15 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
           LEFT JOIN people_guardianlink x ON x.parent_id = q.parent_pid AND x.child_id = q.child_pid
         """  # noqa: S608 - constants of this module
     )
-    where = "" if full else " ни в регионе"
     _reject(
         cursor,
         "st_g",
         "guardian_links",
         "t.parent_pid IS NULL",
         "CASE WHEN t.parent_by_id THEN 'parent_id' ELSE 'parent_snils' END",
-        f"'родитель не найден в people.csv{where} (или его строка отклонена)'",
+        _("родитель не найден в people.csv (или его строка отклонена)")
+        if full
+        else _("родитель не найден ни в people.csv, ни в регионе (или его строка отклонена)"),
     )
     _reject(
         cursor,
@@ -495,7 +502,9 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
         "guardian_links",
         "t.child_pid IS NULL",
         "CASE WHEN t.child_by_id THEN 'child_id' ELSE 'child_snils' END",
-        f"'ребёнок не найден в people.csv{where} (или его строка отклонена)'",
+        _("ребёнок не найден в people.csv (или его строка отклонена)")
+        if full
+        else _("ребёнок не найден ни в people.csv, ни в регионе (или его строка отклонена)"),
     )
     _reject(
         cursor,
@@ -503,7 +512,7 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
         "guardian_links",
         "t.parent_pid = t.child_pid",
         "'child_id'",
-        "'человек указан родителем самого себя'",
+        _("человек указан родителем самого себя"),
     )
     _dedupe(
         cursor,
@@ -511,7 +520,7 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
         "guardian_links",
         "parent_pid, child_pid",
         "'child_id'",
-        "повтор: эта связь родитель → ребёнок уже указана",
+        _("повтор: эта связь родитель → ребёнок уже указана"),
     )
 
 
