@@ -13,7 +13,7 @@ from django_tenants.utils import tenant_context
 from core.validators import format_snils
 from regions.people.models import GuardianLink, Membership, Person
 from regions.schools.models import School
-from tests.importing import OGRN_1, OGRN_2, account, class_of, counts, run_import, snils
+from tests.importing import OGRN_1, OGRN_2, Bundle, account, class_of, counts, run_import, snils
 
 pytestmark = pytest.mark.django_db
 
@@ -317,3 +317,10 @@ def test_oneroster_manifest_problems_refuse_the_archive(region_a, tmp_path):
         fmt="oneroster",
     )
     assert job.status == "failed" and "16" in job.error
+
+
+def test_the_wrong_format_is_named(region_a, tmp_path):
+    job = run_import(full_zip(tmp_path))  # a OneRoster archive read as a bundle
+    assert job.status == "failed" and "выберите формат oneroster" in job.error
+    job = run_import(Bundle.sample().write(tmp_path / "b"), fmt="oneroster")
+    assert job.status == "failed" and "выберите формат bundle" in job.error

@@ -123,6 +123,12 @@ class BundleAdapter:
     # --- the whole input ------------------------------------------------------------------------
     def open(self) -> None:
         self.source = source = BundleSource(self.path)
+        if source.has("orgs.csv") and source.has("users.csv") and not source.has("schools.csv"):
+            raise BundleRefused(
+                _(
+                    "Это выгрузка OneRoster (orgs.csv, users.csv), а не пакет msh-registry-1: выберите формат oneroster"
+                )
+            )
         for name in ("manifest.csv", "schools.csv", "people.csv", "memberships.csv"):
             if not source.has(name):
                 raise BundleRefused(

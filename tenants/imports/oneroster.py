@@ -113,6 +113,12 @@ class OneRosterAdapter:
 
     def open(self) -> None:
         self.source = source = BundleSource(self.path)
+        if source.has("schools.csv") and source.has("people.csv") and not source.has("users.csv"):
+            raise BundleRefused(
+                _(
+                    "Это пакет msh-registry-1 (schools.csv, people.csv), а не выгрузка OneRoster: выберите формат bundle"
+                )
+            )
         if not source.has("manifest.csv"):
             raise BundleRefused(_("В архиве OneRoster нет manifest.csv"))
         manifest = CsvFile(source, "manifest.csv", required=["propertyName", "value"])
