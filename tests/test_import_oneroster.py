@@ -324,3 +324,19 @@ def test_the_wrong_format_is_named(region_a, tmp_path):
     assert job.status == "failed" and "выберите формат oneroster" in job.error
     job = run_import(Bundle.sample().write(tmp_path / "b"), fmt="oneroster")
     assert job.status == "failed" and "выберите формат bundle" in job.error
+
+
+def test_progress_counts_lines_not_records(region_a, tmp_path):
+    """A user row gives a record per agent link too: progress counted records and reached
+    100 % half-way through a real export. It counts the lines read, as its total does."""
+    from tenants.imports.services import import_job_create, import_job_run
+
+    job = import_job_create(region_code="05", source=full_zip(tmp_path), fmt="oneroster")
+    seen: list[tuple[str, int, int]] = []
+    job = import_job_run(job_id=job.pk, on_progress=lambda *state: seen.append(state))
+    assert job.status == "succeeded", job.error
+    at_start = {stage: done for stage, done, _total in seen if stage.startswith("read:")}
+    # lines of the files read before: orgs.csv 4 (the last school on line 5), users.csv 5
+    assert at_start["read:users.csv"] == 4
+    assert at_start["read:demographics.csv"] == 4 + 5
+    assert all(done <= total for _stage, done, total in seen)

@@ -443,7 +443,8 @@ def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter)
     for its main record type; other record types and rejections are buffered and COPYed in
     batches (a COPY must be closed before another starts on the same connection)."""
     pending: dict[str, list[tuple]] = defaultdict(list)
-    done = 0
+    done = 0  # records staged (a OneRoster user row also gives its agent links: several records)
+    rows_before = 0  # progress counts lines, as ``rows_total`` does: records would overshoot it
 
     def copy_rows(table: str, rows: list[tuple]) -> None:
         with cursor.copy(f"COPY {table} ({apply.COPY_COLUMNS[table]}) FROM STDIN") as copy:
@@ -453,6 +454,7 @@ def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter)
 
     for file_name, stream in adapter.streams():
         progress.enter(f"read:{file_name}"[:32])
+        item = None
         main_table = None
         copy_cm = copy = None
         try:
@@ -476,7 +478,7 @@ def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter)
                             copy_cm = copy = None
                         copy_rows(table, buffer)
                 if not done & 1023:
-                    progress.rows_done = done
+                    progress.rows_done = rows_before + item.line - 1
         except BaseException:
             if copy_cm is not None:
                 copy_cm.__exit__(*sys.exc_info())
@@ -486,4 +488,6 @@ def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter)
         for table, buffer in pending.items():
             if buffer:
                 copy_rows(table, buffer)
-        progress.rows_done = done
+        if item is not None:  # the file's last record: its line is how far the file went
+            rows_before += item.line - 1
+        progress.rows_done = rows_before
