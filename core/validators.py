@@ -232,13 +232,23 @@ def normalize_phone(value: str) -> str:
     return v
 
 
-_CLASS = re.compile(r"\s*(\d{1,2})\s*[-\s]?\s*([А-ЯЁа-яё]{1,8})\s*")
+_CLASS = re.compile(r"\s*(\d{1,2})\s*[-\s]?\s*[\"«'“„]?([А-ЯЁа-яё]{1,8})[\"»'”“]?\s*")
+# Latin letters that look like Cyrillic ones: «5A» typed on a Latin keyboard is the class 5А (the
+# message «ожидается 5А, получено 5A» would show the user two identical strings). Lower-case
+# only where the shapes match (a → а, not b → в).
+_LATIN_LOOKALIKES = str.maketrans("ABCEHKMOPTXYaceopxy", "АВСЕНКМОРТХУАСЕОРХУ")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def parse_class_name(value: str) -> tuple[int, str, str]:
-    """``5А``, ``11 Б``, ``1-В``, ``10а`` → (parallel, letter, normalised name ``5А``)."""
-    match = _CLASS.fullmatch(value)
+    """``5А``, ``11 Б``, ``1-В``, ``10а``, ``7 «Б»``, ``5A`` (Latin) → (parallel, letter,
+    normalised name ``5А``)."""
+    match = _CLASS.fullmatch(value.translate(_LATIN_LOOKALIKES))
     if match is None:
+        if _LATIN.search(value):
+            raise ValueError(
+                _("Класс: буква класса должна быть русской, получено «%(value)s»") % {"value": echo(value)}
+            )
         raise ValueError(
             _("Класс: ожидается параллель 1–11 и буква, например 5А, получено «%(value)s»")
             % {"value": echo(value)}

@@ -89,13 +89,25 @@ def test_person_needs_a_key(region_a, tmp_path):
         ("1-В", (1, "В", "1В")),
         ("10а", (10, "А", "10А")),
         (" 7 ё ", (7, "Ё", "7Ё")),
+        ("7 «Б»", (7, "Б", "7Б")),
+        ('9"В"', (9, "В", "9В")),
+        # Latin letters that look Cyrillic, typed on a Latin keyboard
+        ("5A", (5, "А", "5А")),
+        ("11B", (11, "В", "11В")),
+        ("3 k".upper(), (3, "К", "3К")),
+        ("6с", (6, "С", "6С")),
     ],
 )
 def test_class_names(raw, expected):
     assert parse_class_name(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["12А", "0Б", "А5", "5", "5AB"])
+def test_a_latin_letter_that_is_no_cyrillic_twin_is_named():
+    with pytest.raises(ValueError, match="буква класса должна быть русской"):
+        parse_class_name("5D")
+
+
+@pytest.mark.parametrize("raw", ["12А", "0Б", "А5", "5", "5D", "5b", "5 кл. А"])
 def test_bad_class_names(raw):
     with pytest.raises(ValueError, match="Класс"):
         parse_class_name(raw)
