@@ -130,6 +130,8 @@ def make_inn10(body9: int) -> str:
 
 _NAME = re.compile(r"[А-ЯЁа-яё]+(?:(?:[ \-']|’)[А-ЯЁа-яё]+)*")
 _SPACES = re.compile(r"\s+")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_CYRILLIC_LETTER = re.compile(r"[А-ЯЁа-яё]")
 NAME_MAX_LENGTH = 100
 
 
@@ -152,6 +154,15 @@ def normalize_person_name(value: str, what: str | None = None) -> str:
             % {"what": _label(what, _("Имя")), "name_max_length": NAME_MAX_LENGTH}
         )
     if not _NAME.fullmatch(cleaned):
+        latin = _LATIN_LETTER.search(cleaned)
+        if latin and _CYRILLIC_LETTER.search(cleaned):
+            # «Ивaнов» with a Latin «a» looks right: say which character is wrong
+            raise ValueError(
+                _(
+                    "%(what)s: латинская буква «%(char)s» (знак %(position)s) среди русских — замените её русской"
+                )
+                % {"what": _label(what, _("Имя")), "char": latin.group(), "position": latin.start() + 1}
+            )
         raise ValueError(
             _("%(what)s: допускаются только русские буквы, дефис, пробел и апостроф")
             % {"what": _label(what, _("Имя"))}

@@ -84,3 +84,13 @@ def test_a_snils_in_a_date_column_is_not_quoted_back(raw):
     with pytest.raises(ValueError, match="Дата") as info:
         parse_date(raw)
     assert "445" not in str(info.value)
+
+
+def test_a_latin_look_alike_in_a_russian_name_is_pointed_at():
+    from core.validators import normalize_person_name
+
+    with pytest.raises(ValueError, match="латинская буква «a» \\(знак 3\\)") as info:
+        normalize_person_name("Ивaнов", "Фамилия")  # the third letter is Latin
+    assert str(info.value).startswith("Фамилия: ")
+    with pytest.raises(ValueError, match="допускаются только русские буквы"):
+        normalize_person_name("Smith", "Фамилия")
