@@ -212,16 +212,22 @@ def check_birth_date(value: datetime.date, today: datetime.date) -> datetime.dat
 
 
 _SEX = {"М": "M", "M": "M", "м": "M", "m": "M", "Ж": "F", "F": "F", "ж": "F", "f": "F"}
+# as exports and spreadsheets also write it: «Мужской», «жен.»
+_SEX_WORDS = {"муж": "M", "мужской": "M", "жен": "F", "женский": "F"}
 
 
 def normalize_sex(value: str) -> str:
-    """``М``/``Ж`` (also Latin ``M``/``F``) → ``M``/``F``; empty stays empty."""
+    """``М``/``Ж`` (also Latin ``M``/``F``, ``муж``/``жен``, ``мужской``/``женский``) →
+    ``M``/``F``; empty stays empty."""
     v = value.strip()
     if not v:
         return ""
     try:
         return _SEX[v]
     except KeyError:
+        word = _SEX_WORDS.get(v.lower().rstrip("."))
+        if word:
+            return word
         raise ValueError(_("Пол: ожидается М или Ж, получено «%(v)s»") % {"v": echo(v, 10)}) from None
 
 

@@ -94,3 +94,29 @@ def test_a_latin_look_alike_in_a_russian_name_is_pointed_at():
     assert str(info.value).startswith("Фамилия: ")
     with pytest.raises(ValueError, match="допускаются только русские буквы"):
         normalize_person_name("Smith", "Фамилия")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("М", "M"),
+        ("ж", "F"),
+        ("F", "F"),
+        ("Мужской", "M"),
+        ("женский", "F"),
+        ("муж.", "M"),
+        ("Жен", "F"),
+        ("", ""),
+    ],
+)
+def test_sex_as_registries_write_it(raw, expected):
+    from core.validators import normalize_sex
+
+    assert normalize_sex(raw) == expected
+
+
+def test_unknown_sex_is_rejected():
+    from core.validators import normalize_sex
+
+    with pytest.raises(ValueError, match="Пол"):
+        normalize_sex("X")
