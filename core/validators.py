@@ -185,14 +185,27 @@ def echo(value: str, limit: int = 20) -> str:
     return "…" if _LONG_NUMBER.search(value) else value[:limit]
 
 
+# What spreadsheets and database exports make of a date: «1.9.2025», «01.09.2025 0:00:00»,
+# «2025-09-01T00:00:00» — the date is the part before the time.
+_LOOSE_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d{2})-(\d{2})")
+_TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+
+
 def parse_date(value: str, what: str | None = None) -> datetime.date:
-    """``DD.MM.YYYY`` (as registries export them) or ISO ``YYYY-MM-DD``."""
+    """``DD.MM.YYYY`` (as registries export them) or ISO ``YYYY-MM-DD``; also ``D.M.YYYY`` and
+    either followed by a time of day."""
     v = value.strip()
     try:
         if len(v) == 10 and v[2] == "." and v[5] == ".":
             return datetime.date(int(v[6:10]), int(v[3:5]), int(v[0:2]))
         if len(v) == 10 and v[4] == "-" and v[7] == "-":
             return datetime.date(int(v[0:4]), int(v[5:7]), int(v[8:10]))
+        match = _LOOSE_DATE.match(v)
+        if match and (match.end() == len(v) or _TIME_SUFFIX.fullmatch(v, match.end())):
+            d, m, y, iy, im, iday = match.groups()
+            if d:
+                return datetime.date(int(y), int(m), int(d))
+            return datetime.date(int(iy), int(im), int(iday))
     except ValueError:
         raise ValueError(
             _("%(what)s: такой даты нет (%(v)s)") % {"what": _label(what, _("Дата")), "v": echo(v)}

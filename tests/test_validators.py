@@ -120,3 +120,19 @@ def test_unknown_sex_is_rejected():
 
     with pytest.raises(ValueError, match="Пол"):
         normalize_sex("X")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["01.09.2025", "1.9.2025", "01.09.2025 0:00:00", "2025-09-01", "2025-09-01T00:00:00", "2025-09-01 00:00"],
+)
+def test_dates_as_exports_write_them(raw):
+    import datetime
+
+    assert parse_date(raw) == datetime.date(2025, 9, 1)
+
+
+@pytest.mark.parametrize("raw", ["01.09.25", "2025/09/01", "01.09.2025 утром", "1.13.2025", "2025-9-1"])
+def test_dates_that_are_not_dates(raw):
+    with pytest.raises(ValueError, match="Дата"):
+        parse_date(raw)
