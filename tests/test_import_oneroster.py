@@ -340,3 +340,14 @@ def test_progress_counts_lines_not_records(region_a, tmp_path):
     assert at_start["read:users.csv"] == 4
     assert at_start["read:demographics.csv"] == 4 + 5
     assert all(done <= total for _stage, done, total in seen)
+
+
+def test_an_unknown_role_is_named_as_unknown(region_a, tmp_path):
+    roles = [*ROLES, ["r7", "", "", "u-t1", "secondary", "librarian", "", "", "org-1", ""]]
+    job = run_import(
+        write_zip(tmp_path / "r.zip", {"orgs.csv": ORGS, "users.csv": USERS, "roles.csv": roles}),
+        fmt="oneroster",
+    )
+    reasons = {r.line: r.reason for r in job.rejections.filter(file="roles.csv")}
+    assert "назначаются на платформе" in reasons[7]  # districtAdministrator
+    assert reasons[8].startswith("неизвестная роль «librarian»")

@@ -70,6 +70,7 @@ MEMBERSHIP_ROLES = {
     "proctor": "staff",
 }
 PARENT_ROLES = {"parent", "guardian", "relative"}
+ADMIN_ROLES = {"districtadministrator", "systemadministrator"}
 SEX = {"male": "M", "female": "F", "other": "", "unspecified": ""}
 _USER_ID = re.compile(r"\{\s*([^:{}]+?)\s*:\s*([^{}]*?)\s*\}")
 DATA_FILES = (
@@ -470,16 +471,18 @@ class OneRosterAdapter:
             return
         role = MEMBERSHIP_ROLES.get(v)
         if role is None:
-            yield Rejection(
-                "memberships",
-                fname,
-                line,
-                role_field,
-                _(
+            if v in ADMIN_ROLES:
+                reason = _(
                     "роль «%(role)s» не переносится из реестра (роли районного и системного "
                     "администратора назначаются на платформе)"
                 )
-                % {"role": echo(role_value.strip(), 30)},
+            else:
+                reason = _(
+                    "неизвестная роль «%(role)s»: ожидается student, teacher, principal, siteAdministrator, "
+                    "aide, counselor, proctor, parent, guardian или relative"
+                )
+            yield Rejection(
+                "memberships", fname, line, role_field, reason % {"role": echo(role_value.strip(), 30)}
             )
             return
         for org_id in org_ids:
