@@ -6,11 +6,11 @@ import json
 import zipfile
 
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -21,6 +21,13 @@ from tenants.imports import services
 from tenants.imports.models import ImportFormat, ImportJob, ImportMode
 from tenants.imports.selectors import import_job_list, rejections_csv, stage_label
 from tenants.services import region_get
+
+
+def _job(pk: int) -> ImportJob:
+    job = ImportJob.objects.filter(pk=pk).first()
+    if job is None:
+        raise NotFound(_("Задание импорта №%(id)s не найдено") % {"id": pk})
+    return job
 
 
 class ImportJobOutput(serializers.ModelSerializer):
@@ -130,7 +137,7 @@ class ImportJobDetailApi(APIView):
     )
     def get(self, request, pk: int):
         services.import_jobs_reap()
-        return Response(ImportJobOutput(get_object_or_404(ImportJob, pk=pk)).data)
+        return Response(ImportJobOutput(_job(pk)).data)
 
 
 class CsvRenderer(BaseRenderer):
@@ -156,7 +163,7 @@ class ImportRejectionsCsvApi(APIView):
         summary="Отклонённые строки (CSV, UTF-8 с BOM)",
     )
     def get(self, request, pk: int):
-        job = get_object_or_404(ImportJob, pk=pk)
+        job = _job(pk)
         response = StreamingHttpResponse(rejections_csv(job), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = (
             f'attachment; filename="import-{job.pk}-{job.region_code}-rejections.csv"'

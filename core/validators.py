@@ -130,7 +130,15 @@ def make_inn10(body9: int) -> str:
 
 _NAME = re.compile(r"[А-ЯЁа-яё]+(?:(?:[ \-']|’)[А-ЯЁа-яё]+)*")
 _SPACES = re.compile(r"\s+")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_CYRILLIC_LETTER = re.compile(r"[А-ЯЁа-яё]")
 NAME_MAX_LENGTH = 100
+
+
+def _label(what: str | None, default: str) -> str:
+    """The field's name in an error message. Bulk callers (the registry import) pass the Russian
+    msgid untranslated — ``gettext_noop`` — so that 600,000 good rows cost no catalog lookup."""
+    return _(what) if what else default
 
 
 def normalize_person_name(value: str, what: str | None = None) -> str:
@@ -139,45 +147,72 @@ def normalize_person_name(value: str, what: str | None = None) -> str:
     if "  " in cleaned or "\t" in cleaned:
         cleaned = _SPACES.sub(" ", cleaned)
     if not cleaned:
-        raise ValueError(_("%(what)s: пустое значение") % {"what": what or _("Имя")})
+        raise ValueError(_("%(what)s: пустое значение") % {"what": _label(what, _("Имя"))})
     if len(cleaned) > NAME_MAX_LENGTH:
         raise ValueError(
             _("%(what)s: длиннее %(name_max_length)s символов")
-            % {"what": what or _("Имя"), "name_max_length": NAME_MAX_LENGTH}
+            % {"what": _label(what, _("Имя")), "name_max_length": NAME_MAX_LENGTH}
         )
     if not _NAME.fullmatch(cleaned):
+        latin = _LATIN_LETTER.search(cleaned)
+        if latin and _CYRILLIC_LETTER.search(cleaned):
+            # «Ивaнов» with a Latin «a» looks right: say which character is wrong
+            raise ValueError(
+                _(
+                    "%(what)s: латинская буква «%(char)s» (знак %(position)s) среди русских — замените её русской"
+                )
+                % {"what": _label(what, _("Имя")), "char": latin.group(), "position": latin.start() + 1}
+            )
         raise ValueError(
             _("%(what)s: допускаются только русские буквы, дефис, пробел и апостроф")
-            % {"what": what or _("Имя")}
+            % {"what": _label(what, _("Имя"))}
         )
     return cleaned
 
 
 _MIN_DATE = datetime.date(1900, 1, 1)
 _LONG_NUMBER = re.compile(r"\d[\d\s\-]{7,}\d")
+# Shaped like a date (``2020-02-30``, ``31.02.2012``): 8 digits, never a SNILS (11) or an OGRN,
+# INN or KPP; quoted back so that the user sees which date is wrong.
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}|\d{2}\.\d{2}\.\d{4}")
 
 
 def echo(value: str, limit: int = 20) -> str:
     """A bad value quoted back in an error message — unless it looks like an identifier such
     as a SNILS that landed in the wrong column (personal data never goes into messages)."""
+    if _DATE_SHAPE.fullmatch(value.strip()):
+        return value.strip()
     return "…" if _LONG_NUMBER.search(value) else value[:limit]
 
 
+# What spreadsheets and database exports make of a date: «1.9.2025», «01.09.2025 0:00:00»,
+# «2025-09-01T00:00:00» — the date is the part before the time.
+_LOOSE_DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{4})|(\d{4})-(\d{2})-(\d{2})")
+_TIME_SUFFIX = re.compile(r"[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?")
+
+
 def parse_date(value: str, what: str | None = None) -> datetime.date:
-    """``DD.MM.YYYY`` (as registries export them) or ISO ``YYYY-MM-DD``."""
+    """``DD.MM.YYYY`` (as registries export them) or ISO ``YYYY-MM-DD``; also ``D.M.YYYY`` and
+    either followed by a time of day."""
     v = value.strip()
     try:
         if len(v) == 10 and v[2] == "." and v[5] == ".":
             return datetime.date(int(v[6:10]), int(v[3:5]), int(v[0:2]))
         if len(v) == 10 and v[4] == "-" and v[7] == "-":
             return datetime.date(int(v[0:4]), int(v[5:7]), int(v[8:10]))
+        match = _LOOSE_DATE.match(v)
+        if match and (match.end() == len(v) or _TIME_SUFFIX.fullmatch(v, match.end())):
+            d, m, y, iy, im, iday = match.groups()
+            if d:
+                return datetime.date(int(y), int(m), int(d))
+            return datetime.date(int(iy), int(im), int(iday))
     except ValueError:
         raise ValueError(
-            _("%(what)s: такой даты нет (%(v)s)") % {"what": what or _("Дата"), "v": echo(v)}
+            _("%(what)s: такой даты нет (%(v)s)") % {"what": _label(what, _("Дата")), "v": echo(v)}
         ) from None
     raise ValueError(
         _("%(what)s: ожидается ДД.ММ.ГГГГ или ГГГГ-ММ-ДД, получено «%(v)s»")
-        % {"what": what or _("Дата"), "v": echo(v)}
+        % {"what": _label(what, _("Дата")), "v": echo(v)}
     )
 
 
@@ -190,16 +225,22 @@ def check_birth_date(value: datetime.date, today: datetime.date) -> datetime.dat
 
 
 _SEX = {"М": "M", "M": "M", "м": "M", "m": "M", "Ж": "F", "F": "F", "ж": "F", "f": "F"}
+# as exports and spreadsheets also write it: «Мужской», «жен.»
+_SEX_WORDS = {"муж": "M", "мужской": "M", "жен": "F", "женский": "F"}
 
 
 def normalize_sex(value: str) -> str:
-    """``М``/``Ж`` (also Latin ``M``/``F``) → ``M``/``F``; empty stays empty."""
+    """``М``/``Ж`` (also Latin ``M``/``F``, ``муж``/``жен``, ``мужской``/``женский``) →
+    ``M``/``F``; empty stays empty."""
     v = value.strip()
     if not v:
         return ""
     try:
         return _SEX[v]
     except KeyError:
+        word = _SEX_WORDS.get(v.lower().rstrip("."))
+        if word:
+            return word
         raise ValueError(_("Пол: ожидается М или Ж, получено «%(v)s»") % {"v": echo(v, 10)}) from None
 
 
@@ -221,13 +262,23 @@ def normalize_phone(value: str) -> str:
     return v
 
 
-_CLASS = re.compile(r"\s*(\d{1,2})\s*[-\s]?\s*([А-ЯЁа-яё]{1,8})\s*")
+_CLASS = re.compile(r"\s*(\d{1,2})\s*[-\s]?\s*[\"«'“„]?([А-ЯЁа-яё]{1,8})[\"»'”“]?\s*")
+# Latin letters that look like Cyrillic ones: «5A» typed on a Latin keyboard is the class 5А (the
+# message «ожидается 5А, получено 5A» would show the user two identical strings). Lower-case
+# only where the shapes match (a → а, not b → в).
+_LATIN_LOOKALIKES = str.maketrans("ABCEHKMOPTXYaceopxy", "АВСЕНКМОРТХУАСЕОРХУ")
+_LATIN = re.compile(r"[A-Za-z]")
 
 
 def parse_class_name(value: str) -> tuple[int, str, str]:
-    """``5А``, ``11 Б``, ``1-В``, ``10а`` → (parallel, letter, normalised name ``5А``)."""
-    match = _CLASS.fullmatch(value)
+    """``5А``, ``11 Б``, ``1-В``, ``10а``, ``7 «Б»``, ``5A`` (Latin) → (parallel, letter,
+    normalised name ``5А``)."""
+    match = _CLASS.fullmatch(value.translate(_LATIN_LOOKALIKES))
     if match is None:
+        if _LATIN.search(value):
+            raise ValueError(
+                _("Класс: буква класса должна быть русской, получено «%(value)s»") % {"value": echo(value)}
+            )
         raise ValueError(
             _("Класс: ожидается параллель 1–11 и буква, например 5А, получено «%(value)s»")
             % {"value": echo(value)}

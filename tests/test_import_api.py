@@ -59,7 +59,9 @@ def test_upload_that_is_not_a_zip_is_refused(operator_client, region_a):
 def test_unknown_region_and_unknown_job_are_404(operator_client, region_a, tmp_path):
     assert upload(operator_client, "40", zipped(tmp_path)).status_code == 404
     assert operator_client.get("/api/v1/regions/99/imports/").status_code == 400
-    assert operator_client.get("/api/v1/imports/999999/").status_code == 404
+    missing = operator_client.get("/api/v1/imports/999999/")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "Задание импорта №999999 не найдено", "code": "not_found"}
     assert operator_client.get("/api/v1/imports/999999/rejections.csv").status_code == 404
 
 

@@ -30,6 +30,10 @@ from tests.importing import (
 pytestmark = pytest.mark.django_db
 
 
+def rejections(job):
+    return {(r.file, r.line, r.field) for r in job.rejections.all()}
+
+
 def test_first_import_creates_everything(region_a, tmp_path):
     job = run_import(Bundle.sample().write(tmp_path / "b"))
     assert job.status == "succeeded", job.error
@@ -184,6 +188,45 @@ def test_full_import_deactivates_what_is_absent_and_reactivates_what_returns(reg
         assert back.is_active and back.deactivated_at is None
         assert account(back).is_active and account(back).roles == ["student"]
         assert School.objects.get(ogrn=OGRN_2).is_active
+
+
+def test_a_closed_school_keeps_the_history_a_full_bundle_still_lists(region_a, tmp_path):
+    """School 2 closes: absent from schools.csv; its pupil moved to school 1 and the registry
+    keeps the old membership, ended. That row is history, not an error."""
+    run_import(Bundle.sample().write(tmp_path / "v1"))
+    v2 = Bundle.sample()
+    v2.schools = [s for s in v2.schools if s["ogrn"] != OGRN_2]
+    v2.memberships = [m for m in v2.memberships if m["person_id"] != "S-2"] + [
+        member("S-2", OGRN_2, "student", "7Б", date_from="01.09.2020", date_to="30.09.2025"),
+        member("S-2", OGRN_1, "student", "7А", date_from="01.10.2025"),
+        # an ended row naming a class the closed school never had creates no class there
+        member("S-1", OGRN_2, "student", "9Я", date_from="01.09.2019", date_to="31.05.2020"),
+        # a current row in a school that is not in the bundle is still an error
+        member("T-1", OGRN_2, "teacher"),
+    ]
+    job = run_import(v2.write(tmp_path / "v2"))
+    assert job.status == "succeeded", job.error
+    assert rejections(job) == {("memberships.csv", 8, "school_ogrn")}
+    assert counts(job, "schools")["deactivated"] == 1
+    assert counts(job, "classes") == {
+        "created": 1,  # 7А of school 1
+        "updated": 0,
+        "deactivated": 1,  # 7Б of the closed school
+        "unchanged": 1,
+        "rejected": 0,
+    }
+    with tenant_context(region_a):
+        old = Membership.objects.get(person__registry_id="S-2", school__ogrn=OGRN_2)
+        assert not old.is_active and str(old.date_to) == "2025-09-30"
+        assert old.school_class is not None and old.school_class.name == "7Б"  # its class kept
+        assert not old.school_class.is_active and not old.school.is_active
+        older = Membership.objects.get(person__registry_id="S-1", school__ogrn=OGRN_2)
+        assert not older.is_active and older.school_class is None
+        assert not SchoolClass.objects.filter(name="9Я").exists()
+        s2 = Person.objects.get(registry_id="S-2")
+        assert account(s2).roles == ["student"]
+    again = run_import(v2.write(tmp_path / "v2b"), full_compare=True)
+    assert not any(c["created"] + c["updated"] + c["deactivated"] for c in again.counts.values())
 
 
 def test_delta_mode_deactivates_nothing(region_a, tmp_path):

@@ -13,7 +13,7 @@ from django_tenants.utils import tenant_context
 from core.validators import format_snils
 from regions.people.models import GuardianLink, Membership, Person
 from regions.schools.models import School
-from tests.importing import OGRN_1, OGRN_2, account, class_of, counts, run_import, snils
+from tests.importing import OGRN_1, OGRN_2, Bundle, account, class_of, counts, run_import, snils
 
 pytestmark = pytest.mark.django_db
 
@@ -264,6 +264,22 @@ def test_oneroster_reimport_is_unchanged(region_a, tmp_path):
         assert c["created"] == c["updated"] == c["deactivated"] == 0, entity
 
 
+def test_oneroster_keeps_the_relation_it_does_not_carry(region_a, tmp_path):
+    """OneRoster has no «мать»/«отец»/«опекун»: a relation the region got from a registry
+    bundle stays (as birth dates stay without demographics.csv)."""
+    path = full_zip(tmp_path)
+    run_import(path, fmt="oneroster")
+    with tenant_context(region_a):
+        links = GuardianLink.objects.filter(parent__registry_id="u-p1")
+        assert set(links.values_list("relation", flat=True)) == {""}
+        links.update(relation="отец")
+    job = run_import(path, fmt="oneroster", full_compare=True)
+    assert job.counts["guardian_links"]["updated"] == 0
+    assert job.counts["guardian_links"]["unchanged"] == 2
+    with tenant_context(region_a):
+        assert set(links.values_list("relation", flat=True)) == {"отец"}
+
+
 def test_oneroster_delta_ends_a_role_and_keeps_birth_dates(region_a, tmp_path):
     run_import(full_zip(tmp_path), fmt="oneroster")
     delta = write_zip(
@@ -301,3 +317,37 @@ def test_oneroster_manifest_problems_refuse_the_archive(region_a, tmp_path):
         fmt="oneroster",
     )
     assert job.status == "failed" and "16" in job.error
+
+
+def test_the_wrong_format_is_named(region_a, tmp_path):
+    job = run_import(full_zip(tmp_path))  # a OneRoster archive read as a bundle
+    assert job.status == "failed" and "выберите формат oneroster" in job.error
+    job = run_import(Bundle.sample().write(tmp_path / "b"), fmt="oneroster")
+    assert job.status == "failed" and "выберите формат bundle" in job.error
+
+
+def test_progress_counts_lines_not_records(region_a, tmp_path):
+    """A user row gives a record per agent link too: progress counted records and reached
+    100 % half-way through a real export. It counts the lines read, as its total does."""
+    from tenants.imports.services import import_job_create, import_job_run
+
+    job = import_job_create(region_code="05", source=full_zip(tmp_path), fmt="oneroster")
+    seen: list[tuple[str, int, int]] = []
+    job = import_job_run(job_id=job.pk, on_progress=lambda *state: seen.append(state))
+    assert job.status == "succeeded", job.error
+    at_start = {stage: done for stage, done, _total in seen if stage.startswith("read:")}
+    # lines of the files read before: orgs.csv 4 (the last school on line 5), users.csv 5
+    assert at_start["read:users.csv"] == 4
+    assert at_start["read:demographics.csv"] == 4 + 5
+    assert all(done <= total for _stage, done, total in seen)
+
+
+def test_an_unknown_role_is_named_as_unknown(region_a, tmp_path):
+    roles = [*ROLES, ["r7", "", "", "u-t1", "secondary", "librarian", "", "", "org-1", ""]]
+    job = run_import(
+        write_zip(tmp_path / "r.zip", {"orgs.csv": ORGS, "users.csv": USERS, "roles.csv": roles}),
+        fmt="oneroster",
+    )
+    reasons = {r.line: r.reason for r in job.rejections.filter(file="roles.csv")}
+    assert "назначаются на платформе" in reasons[7]  # districtAdministrator
+    assert reasons[8].startswith("неизвестная роль «librarian»")

@@ -60,6 +60,18 @@ def test_line_numbers_count_from_the_header_and_skip_multiline_fields(region_a, 
     assert found == {(2, "patronymic"), (4, "surname")}
 
 
+def test_rows_of_delimiters_only_are_skipped_like_empty_lines(region_a, tmp_path):
+    # a spreadsheet saved as CSV ends with the empty rows below its table: ";;;;;;;;"
+    path = Bundle.sample().write(tmp_path / "b", delimiter=";", newline="\r\n")
+    for name in ("people.csv", "memberships.csv"):
+        with (path / name).open("a", encoding="utf-8", newline="") as f:
+            f.write(";;;;;;;;\r\n ; ;;;;;;;\r\n\r\n;;\r\n")
+    job = run_import(path)
+    assert job.status == "succeeded", job.error
+    assert not job.rejections.exists()
+    assert counts(job, "people")["created"] == 5
+
+
 def test_header_is_case_insensitive_and_unknown_columns_are_listed(region_a, tmp_path):
     path = Bundle.sample().write(tmp_path / "b")
     people = (path / "people.csv").read_text().splitlines()
@@ -101,6 +113,28 @@ def test_missing_required_column_refuses_the_bundle(region_a, tmp_path):
     _assert_refused_and_unchanged(region_a, tmp_path, path, "memberships.csv", "role")
 
 
+def test_a_file_without_its_header_line_is_refused_without_quoting_its_data(region_a, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "v1"))
+    path = Bundle.sample().write(tmp_path / "v2")
+    people = path / "people.csv"
+    first_row = people.read_text(encoding="utf-8").splitlines()[1]
+    people.write_text("\n".join(people.read_text(encoding="utf-8").splitlines()[1:]) + "\n", encoding="utf-8")
+    job = _assert_refused_and_unchanged(region_a, tmp_path, path, "people.csv", "не заголовок")
+    snils_value, surname = first_row.split(",")[1], first_row.split(",")[2]
+    assert snils_value and snils_value not in job.error
+    assert surname.lower() not in job.error.lower()
+
+
+def test_an_identifier_in_the_header_is_not_quoted_back(region_a, tmp_path):
+    path = Bundle.sample().write(tmp_path / "b")
+    people = path / "people.csv"
+    lines = people.read_text(encoding="utf-8").splitlines()
+    lines[0] = lines[0].replace("surname", "112-233-445 95")
+    people.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    job = _assert_refused_and_unchanged(region_a, tmp_path, path, "surname", "person_id")
+    assert "445" not in job.error
+
+
 def test_missing_required_file_refuses_the_bundle(region_a, tmp_path):
     path = Bundle.sample().write(tmp_path / "b")
     (path / "people.csv").unlink()
@@ -113,7 +147,8 @@ def test_undecodable_file_refuses_the_bundle(region_a, tmp_path):
     # neither UTF-8 (a lone continuation byte) nor Windows-1251 (0x98 is undefined there)
     with (path / "people.csv").open("ab") as f:
         f.write(b"X-9,,\x98\x80\xff,\n")
-    _assert_refused_and_unchanged(region_a, tmp_path, path, "people.csv", "кодировка")
+    # the line of the first byte that is neither: where the operator has to look
+    _assert_refused_and_unchanged(region_a, tmp_path, path, "people.csv, строка 7", "UTF-8", "Windows-1251")
 
 
 def test_binary_file_refuses_the_bundle(region_a, tmp_path):
@@ -132,3 +167,14 @@ def test_bad_manifest_is_refused(region_a, tmp_path):
     path = Bundle.sample().write(tmp_path / "b")
     (path / "manifest.csv").write_text("key,value\nformat,msh-registry-1\nregion,05\nmode,sometimes\n")
     _assert_refused_and_unchanged(region_a, tmp_path, path, "mode")
+
+
+@pytest.mark.parametrize("at", [5, 20_000, 40_000])
+def test_an_undecodable_byte_is_found_on_its_line_in_a_large_file(tmp_path, at):
+    from tenants.imports.reading import BundleRefused, BundleSource, detect_encoding
+
+    lines = [f"{n},Фёдорова,Алёна,Сергеевна\n".encode() for n in range(60_000)]  # ~2 MiB: several chunks
+    lines[at - 1] = b"X,\x98\x80\xff,\n"
+    (tmp_path / "people.csv").write_bytes(b"".join(lines))
+    with pytest.raises(BundleRefused, match=f"people.csv, строка {at}:"):
+        detect_encoding(BundleSource(tmp_path), "people.csv")

@@ -89,13 +89,25 @@ def test_person_needs_a_key(region_a, tmp_path):
         ("1-В", (1, "В", "1В")),
         ("10а", (10, "А", "10А")),
         (" 7 ё ", (7, "Ё", "7Ё")),
+        ("7 «Б»", (7, "Б", "7Б")),
+        ('9"В"', (9, "В", "9В")),
+        # Latin letters that look Cyrillic, typed on a Latin keyboard
+        ("5A", (5, "А", "5А")),
+        ("11B", (11, "В", "11В")),
+        ("3 k".upper(), (3, "К", "3К")),
+        ("6с", (6, "С", "6С")),
     ],
 )
 def test_class_names(raw, expected):
     assert parse_class_name(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["12А", "0Б", "А5", "5", "5AB"])
+def test_a_latin_letter_that_is_no_cyrillic_twin_is_named():
+    with pytest.raises(ValueError, match="буква класса должна быть русской"):
+        parse_class_name("5D")
+
+
+@pytest.mark.parametrize("raw", ["12А", "0Б", "А5", "5", "5D", "5b", "5 кл. А"])
 def test_bad_class_names(raw):
     with pytest.raises(ValueError, match="Класс"):
         parse_class_name(raw)
@@ -220,3 +232,28 @@ def test_a_snils_in_the_wrong_column_is_not_quoted_back(region_a, tmp_path):
     text = "".join(rejections_csv(job))
     for n in (20, 21):
         assert snils(n)[:9] not in text.replace("-", "").replace(" ", "")
+
+
+def test_the_report_is_written_in_the_platform_language(region_a, tmp_path, settings):
+    """Reasons and job errors are stored texts: Russian by default, and every one of them
+    through gettext, so a platform run in English writes its reports in English."""
+    settings.LANGUAGE_CODE = "en"
+    b = Bundle.sample()
+    b.people.append(person("X-1", 20, "Smith", "John"))
+    b.memberships.append(member("S-1", OGRN_3, "student", "5А"))
+    b.memberships.append(member("S-2", OGRN_1, "student", "5А", date_from="2020-02-30"))
+    b.guardians.append({"parent_id": "P-1", "child_id": "P-1", "relation": "сосед"})
+    job = run_import(b.write(tmp_path / "b"))
+    reasons = {(r.file, r.field): r.reason for r in job.rejections.all()}
+    assert reasons[("people.csv", "surname")].startswith("Surname: ")
+    assert reasons[("memberships.csv", "school_ogrn")] == (
+        "school not found in schools.csv (or its row was rejected)"
+    )
+    assert reasons[("memberships.csv", "date_from")] == "Start date: no such date (2020-02-30)"
+    assert reasons[("guardians.csv", "relation")].startswith("Relation: one of мать, отец")
+    refused = Bundle.sample()
+    refused.region = "16"
+    job = run_import(refused.write(tmp_path / "r"))
+    assert job.error == (
+        "The bundle was exported for region 16, but the import runs for region 05. Nothing was changed."
+    )

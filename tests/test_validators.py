@@ -9,6 +9,7 @@ from core.validators import (
     normalize_kpp,
     normalize_ogrn,
     normalize_snils,
+    parse_date,
 )
 
 
@@ -68,3 +69,70 @@ def test_kpp():
     assert normalize_kpp("770701001") == "770701001"
     with pytest.raises(ValueError, match="КПП"):
         normalize_kpp("7707")
+
+
+@pytest.mark.parametrize("raw", ["2020-02-30", "31.02.2012", "2024-13-01"])
+def test_an_impossible_date_is_quoted_back(raw):
+    # shaped like a date, it cannot be a SNILS: the user sees which date is wrong
+    with pytest.raises(ValueError, match="Дата") as info:
+        parse_date(raw)
+    assert raw in str(info.value)
+
+
+@pytest.mark.parametrize("raw", ["112-233-445 95", "11223344595", "112 233 445 95"])
+def test_a_snils_in_a_date_column_is_not_quoted_back(raw):
+    with pytest.raises(ValueError, match="Дата") as info:
+        parse_date(raw)
+    assert "445" not in str(info.value)
+
+
+def test_a_latin_look_alike_in_a_russian_name_is_pointed_at():
+    from core.validators import normalize_person_name
+
+    with pytest.raises(ValueError, match="латинская буква «a» \\(знак 3\\)") as info:
+        normalize_person_name("Ивaнов", "Фамилия")  # the third letter is Latin
+    assert str(info.value).startswith("Фамилия: ")
+    with pytest.raises(ValueError, match="допускаются только русские буквы"):
+        normalize_person_name("Smith", "Фамилия")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("М", "M"),
+        ("ж", "F"),
+        ("F", "F"),
+        ("Мужской", "M"),
+        ("женский", "F"),
+        ("муж.", "M"),
+        ("Жен", "F"),
+        ("", ""),
+    ],
+)
+def test_sex_as_registries_write_it(raw, expected):
+    from core.validators import normalize_sex
+
+    assert normalize_sex(raw) == expected
+
+
+def test_unknown_sex_is_rejected():
+    from core.validators import normalize_sex
+
+    with pytest.raises(ValueError, match="Пол"):
+        normalize_sex("X")
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["01.09.2025", "1.9.2025", "01.09.2025 0:00:00", "2025-09-01", "2025-09-01T00:00:00", "2025-09-01 00:00"],
+)
+def test_dates_as_exports_write_them(raw):
+    import datetime
+
+    assert parse_date(raw) == datetime.date(2025, 9, 1)
+
+
+@pytest.mark.parametrize("raw", ["01.09.25", "2025/09/01", "01.09.2025 утром", "1.13.2025", "2025-9-1"])
+def test_dates_that_are_not_dates(raw):
+    with pytest.raises(ValueError, match="Дата"):
+        parse_date(raw)

@@ -27,6 +27,8 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from core.roles import Role
 
 # Roles the registry decides; any other role of an account (regional_admin given by hand…)
@@ -78,16 +80,17 @@ def create_staging(cursor: Any) -> None:
 
 
 def _reject(
-    cursor: Any, table: str, entity: str, where: str, field_sql: str, reason_sql: str, params=None
+    cursor: Any, table: str, entity: str, where: str, field_sql: str, reason: str, params=None
 ) -> int:
-    """Move the rows of ``table`` matching ``where`` to ``st_rejection``."""
+    """Move the rows of ``table`` matching ``where`` to ``st_rejection`` with ``reason`` (a text:
+    the import runs in the platform's language)."""
     cursor.execute(
         f"""
         WITH gone AS (DELETE FROM {table} t WHERE {where} RETURNING t.*)
         INSERT INTO st_rejection (entity, file, line, field, reason)
-        SELECT %(entity)s, t.file, t.line, {field_sql}, {reason_sql} FROM gone t
+        SELECT %(entity)s, t.file, t.line, {field_sql}, %(reason)s FROM gone t
         """,  # noqa: S608 - table, conditions and expressions are constants of this module
-        {"entity": entity, **(params or {})},
+        {"entity": entity, "reason": reason, **(params or {})},
     )
     return cursor.rowcount
 
@@ -117,10 +120,10 @@ def _dedupe(
         INSERT INTO st_rejection (entity, file, line, field, reason)
         SELECT %(entity)s, file, line, {field_sql},
                %(reason)s || CASE WHEN kept_file = file THEN '' ELSE kept_file || ', ' END
-                          || 'строка ' || kept_line || ')'
+                          || %(line)s || ' ' || kept_line || ')'
           FROM gone
         """,  # noqa: S608 - constants of this module
-        {"entity": entity, "reason": reason + " ("},
+        {"entity": entity, "reason": reason + " (", "line": _("строка")},
     )
     return cursor.rowcount
 
@@ -217,7 +220,7 @@ def check(cursor: Any, *, full: bool, today: datetime.date, has_details: bool) -
 
 
 def _check_schools(cursor: Any) -> None:
-    _dedupe(cursor, "st_school", "schools", "ogrn", "'ogrn'", "ОГРН повторяется: школа уже описана выше")
+    _dedupe(cursor, "st_school", "schools", "ogrn", "'ogrn'", _("ОГРН повторяется: школа уже описана выше"))
     _resolve_ids(cursor, "st_school", "schools_school", "school_id", "x.ogrn = t.ogrn")
 
 
@@ -236,9 +239,9 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
         "people",
         "registry_id",
         "'person_id'",
-        "person_id повторяется: человек уже описан",
+        _("person_id повторяется: человек уже описан"),
     )
-    _dedupe(cursor, "st_person", "people", "snils", "'snils'", "этот СНИЛС уже указан у другой записи")
+    _dedupe(cursor, "st_person", "people", "snils", "'snils'", _("этот СНИЛС уже указан у другой записи"))
     if has_details:
         _dedupe(
             cursor,
@@ -246,7 +249,7 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
             "people",
             "registry_id",
             "'sourcedId'",
-            "демографические данные человека уже указаны",
+            _("демографические данные человека уже указаны"),
         )
         _reject(
             cursor,
@@ -254,7 +257,7 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
             "people",
             "NOT EXISTS (SELECT 1 FROM st_person s WHERE s.registry_id = t.registry_id)",
             "'sourcedId'",
-            "'нет такого пользователя в users.csv (или он отклонён)'",
+            _("нет такого пользователя в users.csv (или он отклонён)"),
         )
     details = (
         "COALESCE(d.birth_date, s.birth_date) AS birth_date, COALESCE(d.sex, s.sex) AS sex"
@@ -287,7 +290,7 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
         "people",
         "t.snils_owner IS NOT NULL AND (t.is_new OR t.snils_owner <> t.pid)",
         "'snils'",
-        "'СНИЛС принадлежит другому человеку региона (с другим ID в реестре)'",
+        _("СНИЛС принадлежит другому человеку региона (с другим ID в реестре)"),
     )
     _dedupe(
         cursor,
@@ -295,7 +298,7 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
         "people",
         "pid",
         "'person_id'",
-        "тот же человек региона (совпали ID или СНИЛС) уже описан",
+        _("тот же человек региона (совпали ID или СНИЛС) уже описан"),
     )
 
 
@@ -310,12 +313,12 @@ def _prepare_oneroster_links(cursor: Any) -> None:
             "(t.user_id IN (SELECT registry_id FROM st_parent_role)) = "
             "(t.agent_id IN (SELECT registry_id FROM st_parent_role))",
             "'agentSourcedIds'",
-            "'не понять, кто из двоих родитель: роль parent/guardian должна быть ровно у одного'",
+            _("не понять, кто из двоих родитель: роль parent/guardian должна быть ровно у одного"),
         )
         cursor.execute(
             """
             INSERT INTO st_guardian (file, line, parent_id, child_id, relation)
-            SELECT DISTINCT ON (parent_id, child_id) file, line, parent_id, child_id, ''
+            SELECT DISTINCT ON (parent_id, child_id) file, line, parent_id, child_id, NULL
               FROM (SELECT file, line,
                            CASE WHEN agent_id IN (SELECT registry_id FROM st_parent_role)
                                 THEN agent_id ELSE user_id END AS parent_id,
@@ -332,7 +335,7 @@ def _prepare_oneroster_links(cursor: Any) -> None:
             "memberships",
             "registry_id, school_ogrn",
             "'classSourcedId'",
-            "у ученика уже есть класс в этой школе",
+            _("у ученика уже есть класс в этой школе"),
         )
         cursor.execute(
             """
@@ -349,7 +352,7 @@ def _prepare_oneroster_links(cursor: Any) -> None:
             "NOT EXISTS (SELECT 1 FROM st_membership m WHERE m.role = 'student' "
             "AND m.registry_id = t.registry_id AND m.school_ogrn = t.school_ogrn)",
             "'userSourcedId'",
-            "'ученик не числится в этой школе с ролью student (roles.csv)'",
+            _("ученик не числится в этой школе с ролью student (roles.csv)"),
         )
 
 
@@ -370,13 +373,22 @@ def _resolve_ids(cursor: Any, table: str, target: str, column: str, match: str) 
 
 def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None:
     in_region_person = "" if full else ", p1.id, p2.id"
-    in_region_school = "sc.school_id" if full else "COALESCE(sc.school_id, x.id)"
-    region_joins = (
-        ""
+    # A full bundle may keep the history of a school it no longer lists (closed: its pupils
+    # moved, their old membership ended): an ended membership may point at a school of the region.
+    in_region_school = (
+        "COALESCE(sc.school_id, CASE WHEN m.date_to < %(today)s THEN x.id END)"
         if full
-        else """
+        else "COALESCE(sc.school_id, x.id)"
+    )
+    region_joins = (
+        (
+            ""
+            if full
+            else """
         LEFT JOIN people_person p1 ON p1.registry_id = m.registry_id
-        LEFT JOIN people_person p2 ON m.registry_id IS NULL AND p2.snils = m.snils
+        LEFT JOIN people_person p2 ON m.registry_id IS NULL AND p2.snils = m.snils"""
+        )
+        + """
         LEFT JOIN schools_school x ON x.ogrn = m.school_ogrn"""
     )
     # Person and school resolved, and the membership's own id (existing or new) in one pass.
@@ -388,22 +400,24 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
           FROM (SELECT m.file, m.line, m.role, m.class_name, m.parallel, m.letter, m.date_from, m.date_to,
                        m.registry_id IS NOT NULL AS by_id,
                        COALESCE(s1.pid, s2.pid{in_region_person}) AS pid,
-                       {in_region_school} AS school_id
+                       {in_region_school} AS school_id, sc.school_id IS NOT NULL AS listed
                   FROM st_membership m
                   LEFT JOIN st_person s1 ON s1.registry_id = m.registry_id
                   LEFT JOIN st_person s2 ON m.registry_id IS NULL AND s2.snils = m.snils
                   LEFT JOIN st_school sc ON sc.ogrn = m.school_ogrn{region_joins}) q
           LEFT JOIN people_membership x ON x.person_id = q.pid AND x.school_id = q.school_id AND x.role = q.role
-        """  # noqa: S608 - constants of this module
+        """,  # noqa: S608 - constants of this module
+        {"today": today},
     )
-    where = "" if full else " ни в регионе"
     _reject(
         cursor,
         "st_m",
         "memberships",
         "t.pid IS NULL",
         "CASE WHEN t.by_id THEN 'person_id' ELSE 'snils' END",
-        f"'человек не найден в people.csv{where} (или его строка отклонена)'",
+        _("человек не найден в people.csv (или его строка отклонена)")
+        if full
+        else _("человек не найден ни в people.csv, ни в регионе (или его строка отклонена)"),
     )
     _reject(
         cursor,
@@ -411,7 +425,9 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         "memberships",
         "t.school_id IS NULL",
         "'school_ogrn'",
-        f"'школа не найдена в schools.csv{where} (или её строка отклонена)'",
+        _("школа не найдена в schools.csv (или её строка отклонена)")
+        if full
+        else _("школа не найдена ни в schools.csv, ни в регионе (или её строка отклонена)"),
     )
     if not full:
         # A delta that changes a student's membership without restating the class (OneRoster:
@@ -429,7 +445,7 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         "memberships",
         "t.role = 'student' AND t.class_name IS NULL",
         "'class'",
-        "'Класс: обязателен для ученика'",
+        _("Класс: обязателен для ученика"),
     )
     # One row per person, school and role: the current one wins, then the latest start.
     _dedupe(
@@ -438,7 +454,7 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
         "memberships",
         "pid, school_id, role",
         "CASE WHEN by_id THEN 'person_id' ELSE 'snils' END",
-        "повтор: человек уже числится в этой школе с этой ролью",
+        _("повтор: человек уже числится в этой школе с этой ролью"),
         order=f"(date_to IS NULL OR date_to >= DATE '{today.isoformat()}') DESC, date_from DESC NULLS LAST",
     )
 
@@ -470,14 +486,15 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
           LEFT JOIN people_guardianlink x ON x.parent_id = q.parent_pid AND x.child_id = q.child_pid
         """  # noqa: S608 - constants of this module
     )
-    where = "" if full else " ни в регионе"
     _reject(
         cursor,
         "st_g",
         "guardian_links",
         "t.parent_pid IS NULL",
         "CASE WHEN t.parent_by_id THEN 'parent_id' ELSE 'parent_snils' END",
-        f"'родитель не найден в people.csv{where} (или его строка отклонена)'",
+        _("родитель не найден в people.csv (или его строка отклонена)")
+        if full
+        else _("родитель не найден ни в people.csv, ни в регионе (или его строка отклонена)"),
     )
     _reject(
         cursor,
@@ -485,7 +502,9 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
         "guardian_links",
         "t.child_pid IS NULL",
         "CASE WHEN t.child_by_id THEN 'child_id' ELSE 'child_snils' END",
-        f"'ребёнок не найден в people.csv{where} (или его строка отклонена)'",
+        _("ребёнок не найден в people.csv (или его строка отклонена)")
+        if full
+        else _("ребёнок не найден ни в people.csv, ни в регионе (или его строка отклонена)"),
     )
     _reject(
         cursor,
@@ -493,7 +512,7 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
         "guardian_links",
         "t.parent_pid = t.child_pid",
         "'child_id'",
-        "'человек указан родителем самого себя'",
+        _("человек указан родителем самого себя"),
     )
     _dedupe(
         cursor,
@@ -501,7 +520,7 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
         "guardian_links",
         "parent_pid, child_pid",
         "'child_id'",
-        "повтор: эта связь родитель → ребёнок уже указана",
+        _("повтор: эта связь родитель → ребёнок уже указана"),
     )
 
 
@@ -687,9 +706,11 @@ def _apply_people(
 
 
 def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
+    # The history of a school the bundle no longer lists names classes, but it does not keep
+    # them alive (or create them): those memberships take the class the school had.
     cursor.execute(
         "CREATE TEMP TABLE st_c AS SELECT DISTINCT school_id, class_name, parallel, letter "
-        "FROM st_m WHERE class_name IS NOT NULL"
+        "FROM st_m WHERE class_name IS NOT NULL" + (" AND listed" if full else "")
     )
     total = cursor.rowcount
     _resolve_ids(
@@ -736,10 +757,12 @@ def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
 
 def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts: Counts) -> None:
     source = """
-        SELECT m.mid, m.is_new, m.pid, m.school_id, m.role, c.cid AS class_id, m.date_from, m.date_to,
-               (m.date_to IS NULL OR m.date_to >= %(today)s) AS active
+        SELECT m.mid, m.is_new, m.pid, m.school_id, m.role, COALESCE(c.cid, h.id) AS class_id, m.date_from,
+               m.date_to, (m.date_to IS NULL OR m.date_to >= %(today)s) AS active
           FROM st_m m
           LEFT JOIN st_c c ON c.school_id = m.school_id AND c.class_name = m.class_name
+          LEFT JOIN schools_schoolclass h ON NOT m.listed AND c.cid IS NULL
+                                         AND h.school_id = m.school_id AND h.name = m.class_name
     """
     cursor.execute(
         f"""
@@ -789,9 +812,11 @@ def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts:
 def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
     cursor.execute(
         """
-        UPDATE people_guardianlink x SET relation = g.relation, is_active = true, updated_at = now()
+        UPDATE people_guardianlink x SET relation = COALESCE(g.relation, x.relation), is_active = true,
+                                         updated_at = now()
           FROM st_g g
-         WHERE x.id = g.gid AND NOT g.is_new AND (x.relation, x.is_active) IS DISTINCT FROM (g.relation, true)
+         WHERE x.id = g.gid AND NOT g.is_new
+           AND (x.relation, x.is_active) IS DISTINCT FROM (COALESCE(g.relation, x.relation), true)
         """
     )
     counts.add("guardian_links", "updated", cursor.rowcount)
@@ -801,7 +826,8 @@ def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
     cursor.execute(
         """
         INSERT INTO people_guardianlink (id, parent_id, child_id, relation, is_active, created_at, updated_at)
-        SELECT g.gid, g.parent_pid, g.child_pid, g.relation, true, now(), now() FROM st_g g WHERE g.is_new
+        SELECT g.gid, g.parent_pid, g.child_pid, COALESCE(g.relation, ''), true, now(), now()
+          FROM st_g g WHERE g.is_new
         """
     )
     counts.add("guardian_links", "created", cursor.rowcount)

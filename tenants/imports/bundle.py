@@ -11,6 +11,9 @@ import datetime
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from core.validators import (
     check_birth_date,
     echo,
@@ -49,15 +52,31 @@ ROLES = {
     "сотрудник": "staff",
 }
 RELATIONS = {"мать", "отец", "опекун", "попечитель", "иной законный представитель"}
+# data values, as the registry writes them: quoted, never translated
+RELATIONS_TEXT = "мать, отец, опекун, попечитель, иной законный представитель"
 REGISTRY_ID_MAX = 64
+# Field names in messages: msgids translated only when a row fails (no lookup per good row).
+L_FULL_NAME = gettext_noop("Полное наименование")
+L_SHORT_NAME = gettext_noop("Краткое наименование")
+L_MUNICIPALITY = gettext_noop("Муниципалитет")
+L_ADDRESS = gettext_noop("Адрес")
+L_KIND = gettext_noop("Тип")
+L_SURNAME = gettext_noop("Фамилия")
+L_NAME = gettext_noop("Имя")
+L_PATRONYMIC = gettext_noop("Отчество")
+L_BIRTH_DATE = gettext_noop("Дата рождения")
+L_DATE_FROM = gettext_noop("Дата начала")
+L_DATE_TO = gettext_noop("Дата окончания")
 
 
 def _text(value: str, what: str, limit: int, *, required: bool = False) -> str:
+    """``what``: the field's name as an untranslated msgid (``gettext_noop``), translated only
+    on failure."""
     v = value.strip()
     if required and not v:
-        raise ValueError(f"{what}: пустое значение")
+        raise ValueError(_("%(what)s: пустое значение") % {"what": _(what)})
     if len(v) > limit:
-        raise ValueError(f"{what}: длиннее {limit} символов")
+        raise ValueError(_("%(what)s: длиннее %(limit)s символов") % {"what": _(what), "limit": limit})
     return v
 
 
@@ -66,7 +85,7 @@ def registry_id(value: str) -> str | None:
     if not v:
         return None
     if len(v) > REGISTRY_ID_MAX:
-        raise ValueError(f"ID в реестре: длиннее {REGISTRY_ID_MAX} символов")
+        raise ValueError(_("ID в реестре: длиннее %(limit)s символов") % {"limit": REGISTRY_ID_MAX})
     return v
 
 
@@ -104,10 +123,17 @@ class BundleAdapter:
     # --- the whole input ------------------------------------------------------------------------
     def open(self) -> None:
         self.source = source = BundleSource(self.path)
+        if source.has("orgs.csv") and source.has("users.csv") and not source.has("schools.csv"):
+            raise BundleRefused(
+                _(
+                    "Это выгрузка OneRoster (orgs.csv, users.csv), а не пакет msh-registry-1: выберите формат oneroster"
+                )
+            )
         for name in ("manifest.csv", "schools.csv", "people.csv", "memberships.csv"):
             if not source.has(name):
                 raise BundleRefused(
-                    f"В пакете нет обязательного файла {name} (есть: {', '.join(source.names())})"
+                    _("В пакете нет обязательного файла %(name)s (есть: %(names)s)")
+                    % {"name": name, "names": ", ".join(source.names()) or _("ни одного")}
                 )
         manifest = CsvFile(source, "manifest.csv", required=["key", "value"])
         self._read_manifest(manifest)
@@ -149,16 +175,17 @@ class BundleAdapter:
             values[key(row).strip().lower()] = value(row).strip()
         if values.get("format") != FORMAT:
             raise BundleRefused(
-                f"manifest.csv: формат «{values.get('format', '')}» не поддерживается, ожидается {FORMAT}"
+                _("manifest.csv: формат «%(format)s» не поддерживается, ожидается %(expected)s")
+                % {"format": echo(values.get("format", ""), 40), "expected": FORMAT}
             )
         region = values.get("region", "")
         if len(region) == 1 and region.isdigit():
             region = f"0{region}"
         if not region:
-            raise BundleRefused("manifest.csv: не указан регион (ключ region)")
+            raise BundleRefused(_("manifest.csv: не указан регион (ключ region)"))
         mode = values.get("mode", "").lower()
         if mode not in ("full", "delta"):
-            raise BundleRefused("manifest.csv: режим (ключ mode) должен быть full или delta")
+            raise BundleRefused(_("manifest.csv: режим (ключ mode) должен быть full или delta"))
         self.region_code, self.mode = region, mode
 
     def close(self) -> None:
@@ -194,15 +221,15 @@ class BundleAdapter:
                 v = kpp(row).strip()
                 r_kpp = normalize_kpp(v) if v else ""
                 field = "full_name"
-                r_full = _text(full(row), "Полное наименование", 1000, required=True)
+                r_full = _text(full(row), L_FULL_NAME, 1000, required=True)
                 field = "short_name"
-                r_short = _text(short(row), "Краткое наименование", 300, required=True)
+                r_short = _text(short(row), L_SHORT_NAME, 300, required=True)
                 field = "municipality"
-                r_mun = _text(mun(row), "Муниципалитет", 300)
+                r_mun = _text(mun(row), L_MUNICIPALITY, 300)
                 field = "address"
-                r_addr = _text(addr(row), "Адрес", 1000)
+                r_addr = _text(addr(row), L_ADDRESS, 1000)
                 field = "kind"
-                r_kind = _text(kind(row), "Тип", 100)
+                r_kind = _text(kind(row), L_KIND, 100)
             except ValueError as exc:
                 yield Rejection("schools", name, line, field, str(exc))
                 continue
@@ -236,18 +263,18 @@ class BundleAdapter:
                 r_snils = normalize_snils(v) if v else None
                 if r_pid is None and r_snils is None:
                     field = "person_id"
-                    raise ValueError("нужен person_id или СНИЛС")
+                    raise ValueError(_("нужен person_id или СНИЛС"))
                 field = "surname"
-                r_surname = normalize_person_name(row[i_surname], "Фамилия")
+                r_surname = normalize_person_name(row[i_surname], L_SURNAME)
                 field = "name"
-                r_name = normalize_person_name(row[i_name], "Имя")
+                r_name = normalize_person_name(row[i_name], L_NAME)
                 field = "patronymic"
                 v = row[i_patronymic]
-                r_patronymic = normalize_person_name(v, "Отчество") if v and not v.isspace() else ""
+                r_patronymic = normalize_person_name(v, L_PATRONYMIC) if v and not v.isspace() else ""
                 field = "birth_date"
                 v = row[i_birth]
                 r_birth = (
-                    check_birth_date(parse_date(v, "Дата рождения"), today) if v and not v.isspace() else None
+                    check_birth_date(parse_date(v, L_BIRTH_DATE), today) if v and not v.isspace() else None
                 )
                 field = "sex"
                 r_sex = normalize_sex(row[i_sex])
@@ -284,7 +311,7 @@ class BundleAdapter:
                 r_snils = normalize_snils(v) if v else None
                 if r_pid is None and r_snils is None:
                     field = "person_id"
-                    raise ValueError("нужен person_id или СНИЛС")
+                    raise ValueError(_("нужен person_id или СНИЛС"))
                 field = "school_ogrn"
                 r_ogrn = normalize_ogrn(row[i_ogrn].strip())
                 field = "role"
@@ -292,13 +319,14 @@ class BundleAdapter:
                 r_role = ROLES.get(v)
                 if r_role is None:
                     raise ValueError(
-                        f"Роль: ожидается student, teacher, school_admin или staff, получено «{echo(v, 30)}»"
+                        _("Роль: ожидается student, teacher, school_admin или staff, получено «%(value)s»")
+                        % {"value": echo(v, 30)}
                     )
                 field = "class"
                 v = row[i_class]
                 if r_role == "student":
                     if not v.strip():
-                        raise ValueError("Класс: обязателен для ученика")
+                        raise ValueError(_("Класс: обязателен для ученика"))
                     parallel, letter, class_name = parse_class_name(v)
                 else:
                     # A class on a teacher's row says nothing the platform keeps: the class
@@ -306,12 +334,12 @@ class BundleAdapter:
                     parallel = letter = class_name = None
                 field = "date_from"
                 v = row[i_from]
-                r_from = parse_date(v, "Дата начала") if v and not v.isspace() else None
+                r_from = parse_date(v, L_DATE_FROM) if v and not v.isspace() else None
                 field = "date_to"
                 v = row[i_to]
-                r_to = parse_date(v, "Дата окончания") if v and not v.isspace() else None
+                r_to = parse_date(v, L_DATE_TO) if v and not v.isspace() else None
                 if r_from and r_to and r_to < r_from:
-                    raise ValueError("Дата окончания раньше даты начала")
+                    raise ValueError(_("Дата окончания раньше даты начала"))
             except ValueError as exc:
                 yield Rejection("memberships", name, line, field, str(exc))
                 continue
@@ -337,7 +365,7 @@ class BundleAdapter:
                 r_parent_snils = normalize_snils(v) if v else None
                 if r_parent is None and r_parent_snils is None:
                     field = "parent_id"
-                    raise ValueError("нужен parent_id или parent_snils")
+                    raise ValueError(_("нужен parent_id или parent_snils"))
                 field = "child_id"
                 r_child = registry_id(child_id(row))
                 field = "child_snils"
@@ -345,12 +373,12 @@ class BundleAdapter:
                 r_child_snils = normalize_snils(v) if v else None
                 if r_child is None and r_child_snils is None:
                     field = "child_id"
-                    raise ValueError("нужен child_id или child_snils")
+                    raise ValueError(_("нужен child_id или child_snils"))
                 field = "relation"
                 r_relation = relation(row).strip().lower()
                 if r_relation and r_relation not in RELATIONS:
                     raise ValueError(
-                        "Степень родства: ожидается мать, отец, опекун, попечитель или иной законный представитель"
+                        _("Степень родства: ожидается одно из: %(values)s") % {"values": RELATIONS_TEXT}
                     )
             except ValueError as exc:
                 yield Rejection("guardian_links", name, line, field, str(exc))

@@ -17,6 +17,9 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from core.validators import (
     echo,
     normalize_email,
@@ -29,7 +32,20 @@ from core.validators import (
     parse_class_name,
     parse_date,
 )
-from tenants.imports.bundle import Column, _text, registry_id
+from tenants.imports.bundle import (
+    L_ADDRESS,
+    L_BIRTH_DATE,
+    L_DATE_FROM,
+    L_DATE_TO,
+    L_KIND,
+    L_NAME,
+    L_PATRONYMIC,
+    L_SHORT_NAME,
+    L_SURNAME,
+    Column,
+    _text,
+    registry_id,
+)
 from tenants.imports.reading import BundleRefused, BundleSource, CsvFile, input_digest
 from tenants.imports.records import (
     RULES_VERSION,
@@ -54,6 +70,7 @@ MEMBERSHIP_ROLES = {
     "proctor": "staff",
 }
 PARENT_ROLES = {"parent", "guardian", "relative"}
+ADMIN_ROLES = {"districtadministrator", "systemadministrator"}
 SEX = {"male": "M", "female": "F", "other": "", "unspecified": ""}
 _USER_ID = re.compile(r"\{\s*([^:{}]+?)\s*:\s*([^{}]*?)\s*\}")
 DATA_FILES = (
@@ -97,8 +114,14 @@ class OneRosterAdapter:
 
     def open(self) -> None:
         self.source = source = BundleSource(self.path)
+        if source.has("schools.csv") and source.has("people.csv") and not source.has("users.csv"):
+            raise BundleRefused(
+                _(
+                    "Это пакет msh-registry-1 (schools.csv, people.csv), а не выгрузка OneRoster: выберите формат bundle"
+                )
+            )
         if not source.has("manifest.csv"):
-            raise BundleRefused("В архиве OneRoster нет manifest.csv")
+            raise BundleRefused(_("В архиве OneRoster нет manifest.csv"))
         manifest = CsvFile(source, "manifest.csv", required=["propertyName", "value"])
         props: dict[str, str] = {}
         key, value = Column(manifest, "propertyName"), Column(manifest, "value")
@@ -107,21 +130,29 @@ class OneRosterAdapter:
         version = props.get("oneroster.version", "")
         if not version.startswith("1.2"):
             raise BundleRefused(
-                f"manifest.csv: версия OneRoster «{version}» не поддерживается, ожидается 1.2"
+                _("manifest.csv: версия OneRoster «%(version)s» не поддерживается, ожидается 1.2")
+                % {"version": echo(version, 20)}
             )
         for name in DATA_FILES:
             mode = props.get(f"file.{name.removesuffix('.csv').lower()}", "absent").lower()
             if mode not in ("bulk", "delta", "absent"):
                 raise BundleRefused(
-                    f"manifest.csv: file.{name.removesuffix('.csv')} = «{mode}», ожидается bulk, delta или absent"
+                    _("manifest.csv: file.%(name)s = «%(mode)s», ожидается bulk, delta или absent")
+                    % {"name": name.removesuffix(".csv"), "mode": echo(mode, 20)}
                 )
             if mode != "absent":
                 if not source.has(name):
-                    raise BundleRefused(f"manifest.csv объявляет {name} ({mode}), но в архиве его нет")
+                    raise BundleRefused(
+                        _("manifest.csv объявляет %(name)s (%(mode)s), но в архиве его нет")
+                        % {"name": name, "mode": mode}
+                    )
                 self.file_modes[name] = mode
         for name in ("orgs.csv", "users.csv"):
             if name not in self.file_modes:
-                raise BundleRefused(f"manifest.csv: {name} обязателен (file.{name[:-4]} = bulk или delta)")
+                raise BundleRefused(
+                    _("manifest.csv: %(name)s обязателен (file.%(key)s = bulk или delta)")
+                    % {"name": name, "key": name[:-4]}
+                )
         # One mode per import: deactivating what is absent is only right when every file that
         # carries people and memberships is a full (bulk) export.
         self.mode = "full" if all(m == "bulk" for m in self.file_modes.values()) else "delta"
@@ -222,7 +253,9 @@ class OneRosterAdapter:
                     c for c in file.unknown_columns if not c.startswith("metadata.")
                 ]
         if "roles.csv" not in self.files and "role" not in self.files["users.csv"].columns:
-            raise BundleRefused("Нет roles.csv и в users.csv нет столбца role: не из чего взять роли людей")
+            raise BundleRefused(
+                _("Нет roles.csv и в users.csv нет столбца role: не из чего взять роли людей")
+            )
         self.has_person_details = "demographics.csv" in self.files
         self.input_digest = input_digest(
             [manifest, *self.files.values()], version=f"oneroster/{RULES_VERSION}"
@@ -255,8 +288,10 @@ class OneRosterAdapter:
             region = f"0{region}"
         if not region:
             raise BundleRefused(
-                "orgs.csv: нет организации типа state с кодом региона в identifier — "
-                "неизвестно, для какого региона выгрузка"
+                _(
+                    "orgs.csv: нет организации типа state с кодом региона в identifier — "
+                    "неизвестно, для какого региона выгрузка"
+                )
             )
         self.region_code = region
 
@@ -322,7 +357,10 @@ class OneRosterAdapter:
             try:
                 if self._tobedeleted(status, row):
                     raise ValueError(
-                        "удаление школы через delta не поддерживается: школа пропадает только из полной (bulk) выгрузки"
+                        _(
+                            "удаление школы через delta не поддерживается: школа пропадает только из "
+                            "полной (bulk) выгрузки"
+                        )
                     )
                 field = "identifier"
                 r_ogrn = normalize_ogrn(ident(row).strip())
@@ -332,13 +370,13 @@ class OneRosterAdapter:
                 v = kpp(row).strip()
                 r_kpp = normalize_kpp(v) if v else ""
                 field = "name"
-                r_full = _text(name(row), "Наименование", 1000, required=True)
+                r_full = _text(name(row), gettext_noop("Наименование"), 1000, required=True)
                 field = "metadata.shortName"
-                r_short = _text(short(row), "Краткое наименование", 300) or r_full[:300]
+                r_short = _text(short(row), L_SHORT_NAME, 300) or r_full[:300]
                 field = "metadata.address"
-                r_addr = _text(address(row), "Адрес", 1000)
+                r_addr = _text(address(row), L_ADDRESS, 1000)
                 field = "metadata.kind"
-                r_kind = _text(skind(row), "Тип", 100)
+                r_kind = _text(skind(row), L_KIND, 100)
             except ValueError as exc:
                 yield Rejection("schools", fname, line, field, str(exc))
                 continue
@@ -353,9 +391,9 @@ class OneRosterAdapter:
     def _school_ogrn(self, sourced_id: str) -> str:
         org = self.orgs.get(sourced_id.strip())
         if org is None:
-            raise ValueError("нет такой организации в orgs.csv")
+            raise ValueError(_("нет такой организации в orgs.csv"))
         if org[0] != "school" or not org[2]:
-            raise ValueError("организация не школа (type=school) или её ОГРН отклонён")
+            raise ValueError(_("организация не школа (type=school) или её ОГРН отклонён"))
         return org[2]
 
     def _users(self) -> Iterator[Record | Rejection]:
@@ -383,23 +421,26 @@ class OneRosterAdapter:
                 if self._tobedeleted(status, row):
                     field = "status"
                     raise ValueError(
-                        "удаление человека через delta не поддерживается: человек пропадает только из полной (bulk) выгрузки"
+                        _(
+                            "удаление человека через delta не поддерживается: человек пропадает только "
+                            "из полной (bulk) выгрузки"
+                        )
                     )
                 r_pid = registry_id(sid(row))
                 if r_pid is None:
-                    raise ValueError("пустой sourcedId")
+                    raise ValueError(_("пустой sourcedId"))
                 field = "userIds"
                 r_snils = None
                 for id_type, id_value in _USER_ID.findall(ids(row)):
                     if id_type.strip().upper() in ("SNILS", "СНИЛС"):
                         r_snils = normalize_snils(id_value)
                 field = "familyName"
-                r_surname = normalize_person_name(family(row), "Фамилия")
+                r_surname = normalize_person_name(family(row), L_SURNAME)
                 field = "givenName"
-                r_name = normalize_person_name(given(row), "Имя")
+                r_name = normalize_person_name(given(row), L_NAME)
                 field = "middleName"
                 v = middle(row)
-                r_patronymic = normalize_person_name(v, "Отчество") if v.strip() else ""
+                r_patronymic = normalize_person_name(v, L_PATRONYMIC) if v.strip() else ""
                 field = "email"
                 v = email(row)
                 r_email = normalize_email(v) if v.strip() else ""
@@ -430,13 +471,18 @@ class OneRosterAdapter:
             return
         role = MEMBERSHIP_ROLES.get(v)
         if role is None:
+            if v in ADMIN_ROLES:
+                reason = _(
+                    "роль «%(role)s» не переносится из реестра (роли районного и системного "
+                    "администратора назначаются на платформе)"
+                )
+            else:
+                reason = _(
+                    "неизвестная роль «%(role)s»: ожидается student, teacher, principal, siteAdministrator, "
+                    "aide, counselor, proctor, parent, guardian или relative"
+                )
             yield Rejection(
-                "memberships",
-                fname,
-                line,
-                role_field,
-                f"роль «{echo(role_value.strip(), 30)}» не переносится из реестра (роли районного и системного "
-                "администратора назначаются на платформе)",
+                "memberships", fname, line, role_field, reason % {"role": echo(role_value.strip(), 30)}
             )
             return
         for org_id in org_ids:
@@ -466,13 +512,13 @@ class OneRosterAdapter:
             try:
                 r_pid = registry_id(user(row))
                 if r_pid is None:
-                    raise ValueError("пустой userSourcedId")
+                    raise ValueError(_("пустой userSourcedId"))
                 field = "beginDate"
-                r_begin = _or_date(begin(row), "Дата начала")
+                r_begin = _or_date(begin(row), L_DATE_FROM)
                 field = "endDate"
-                r_end = _or_date(end(row), "Дата окончания")
+                r_end = _or_date(end(row), L_DATE_TO)
                 if r_begin and r_end and r_end < r_begin:
-                    raise ValueError("Дата окончания раньше даты начала")
+                    raise ValueError(_("Дата окончания раньше даты начала"))
             except ValueError as exc:
                 yield Rejection("memberships", fname, line, field, str(exc))
                 continue
@@ -494,15 +540,15 @@ class OneRosterAdapter:
             try:
                 r_pid = registry_id(sid(row))
                 if r_pid is None:
-                    raise ValueError("пустой sourcedId")
+                    raise ValueError(_("пустой sourcedId"))
                 field = "birthDate"
-                r_birth = _or_date(birth(row), "Дата рождения")
+                r_birth = _or_date(birth(row), L_BIRTH_DATE)
                 if r_birth and (r_birth > self.today or r_birth.year < 1900):
-                    raise ValueError("Дата рождения: в будущем или раньше 1900 года")
+                    raise ValueError(_("Дата рождения: в будущем или раньше 1900 года"))
                 field = "sex"
                 v = sex(row).strip().lower()
                 if v and v not in SEX:
-                    raise ValueError("Пол: ожидается male, female, other или unspecified")
+                    raise ValueError(_("Пол: ожидается male, female, other или unspecified"))
             except ValueError as exc:
                 yield Rejection("people", fname, line, field, str(exc))
                 continue
@@ -527,7 +573,7 @@ class OneRosterAdapter:
                 continue  # a scheduled (subject) class: the school's timetable, not a class list
             r_pid = user(row).strip()
             if not r_pid:
-                yield Rejection("memberships", fname, line, "userSourcedId", "пустой userSourcedId")
+                yield Rejection("memberships", fname, line, "userSourcedId", _("пустой userSourcedId"))
                 continue
             ogrn, parallel, letter, class_name = homeroom
             yield ClassAssignmentRecord(fname, line, r_pid, ogrn, class_name, parallel, letter)

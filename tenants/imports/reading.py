@@ -19,6 +19,10 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
+from django.utils.translation import gettext as _
+
+from core.validators import echo
+
 _CHUNK = 1 << 20
 
 # The standard library's default (128 KiB) is too small for a quoted address with line breaks
@@ -45,11 +49,15 @@ class BundleSource:
                     self._names[child.name.lower()] = child.name
         elif self.path.is_file():
             if not zipfile.is_zipfile(self.path):
-                raise BundleRefused(f"{self.path.name}: не ZIP-архив и не папка с CSV-файлами")
+                raise BundleRefused(
+                    _("%(name)s: не ZIP-архив и не папка с CSV-файлами") % {"name": self.path.name}
+                )
             try:
                 self._zip = zipfile.ZipFile(self.path)
             except (zipfile.BadZipFile, OSError) as exc:
-                raise BundleRefused(f"{self.path.name}: повреждённый ZIP-архив ({exc})") from exc
+                raise BundleRefused(
+                    _("%(name)s: повреждённый ZIP-архив (%(error)s)") % {"name": self.path.name, "error": exc}
+                ) from exc
             for info in self._zip.infolist():
                 if info.is_dir():
                     continue
@@ -57,10 +65,13 @@ class BundleSource:
                 if base.startswith(".") or info.filename.startswith("__MACOSX/"):
                     continue
                 if base in self._names:
-                    raise BundleRefused(f"{self.path.name}: файл {base} встречается в архиве дважды")
+                    raise BundleRefused(
+                        _("%(name)s: файл %(file)s встречается в архиве дважды")
+                        % {"name": self.path.name, "file": base}
+                    )
                 self._names[base] = info.filename
         else:
-            raise BundleRefused(f"{self.path}: нет такого файла или папки")
+            raise BundleRefused(_("%(name)s: нет такого файла или папки") % {"name": self.path.name})
 
     def has(self, name: str) -> bool:
         return name.lower() in self._names
@@ -74,7 +85,9 @@ class BundleSource:
             try:
                 return self._zip.open(real)
             except (zipfile.BadZipFile, OSError, RuntimeError) as exc:
-                raise BundleRefused(f"{name}: не удалось извлечь из архива ({exc})") from exc
+                raise BundleRefused(
+                    _("%(name)s: не удалось извлечь из архива (%(error)s)") % {"name": name, "error": exc}
+                ) from exc
         return (self.path / real).open("rb")
 
     def close(self) -> None:
@@ -82,10 +95,11 @@ class BundleSource:
             self._zip.close()
 
 
-def _scan(source: BundleSource, name: str, encoding: str) -> tuple[int, str] | None:
-    """Decode the whole file as ``encoding``: (line breaks, SHA-256 of the bytes), or None if
-    it does not decode. Runs in C over 1 MiB chunks (~1 GB/s): a small price for refusing a
-    file up front rather than half-way through, and the digest tells an unchanged input."""
+def _scan(source: BundleSource, name: str, encoding: str) -> tuple[int, str] | int:
+    """Decode the whole file as ``encoding``: (line breaks, SHA-256 of the bytes), or the line
+    of the first byte that does not decode. Runs in C over 1 MiB chunks (~1 GB/s): a small
+    price for refusing a file up front rather than half-way through, and the digest tells an
+    unchanged input."""
     decoder = codecs.getincrementaldecoder(encoding)()
     digest = hashlib.sha256()
     newlines = 0
@@ -93,29 +107,39 @@ def _scan(source: BundleSource, name: str, encoding: str) -> tuple[int, str] | N
         while chunk := raw.read(_CHUNK):
             if b"\x00" in chunk:
                 raise BundleRefused(
-                    f"{name}: двоичный файл (нулевые байты) — ожидается CSV в UTF-8 или Windows-1251"
+                    _("%(name)s: двоичный файл (нулевые байты) — ожидается CSV в UTF-8 или Windows-1251")
+                    % {"name": name}
                 )
+            held = len(decoder.getstate()[0])  # bytes of the previous chunk not yet decoded
             try:
                 decoder.decode(chunk)
-            except UnicodeDecodeError:
-                return None
+            except UnicodeDecodeError as exc:
+                return newlines + chunk.count(b"\n", 0, max(exc.start - held, 0)) + 1
             newlines += chunk.count(b"\n")
             digest.update(chunk)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
-            return None
+            return newlines + 1
     return newlines, digest.hexdigest()
 
 
 def detect_encoding(source: BundleSource, name: str) -> tuple[str, int, str]:
     """(codec, line breaks, SHA-256). UTF-8 first: Windows-1251 decodes almost any bytes, so it
     can only be the fallback; a file that is neither is refused."""
+    bad_line = 0
     for encoding, codec in (("utf-8", "utf-8-sig"), ("cp1251", "cp1251")):
         scanned = _scan(source, name, encoding)
-        if scanned is not None:
+        if not isinstance(scanned, int):
             return codec, *scanned
-    raise BundleRefused(f"{name}: не удалось прочитать файл: кодировка не UTF-8 и не Windows-1251")
+        bad_line = bad_line or scanned
+    raise BundleRefused(
+        _(
+            "%(name)s, строка %(line)s: не удалось прочитать файл — байты не в кодировке UTF-8 "
+            "и не в Windows-1251 (сохраните файл в UTF-8)"
+        )
+        % {"name": name, "line": bad_line}
+    )
 
 
 def _sniff_delimiter(header_line: str) -> str:
@@ -168,7 +192,7 @@ class CsvFile:
         with self._text() as text:
             header_line = text.readline()
         if not header_line.strip():
-            raise BundleRefused(f"{name}: файл пуст — нет строки заголовка")
+            raise BundleRefused(_("%(name)s: файл пуст — нет строки заголовка") % {"name": name})
         self.delimiter = _sniff_delimiter(header_line)
         header = next(csv.reader([header_line], delimiter=self.delimiter))
         self.columns: dict[str, int] = {}
@@ -181,19 +205,36 @@ class CsvFile:
                 duplicates.append(key)
             self.columns[key] = i
         if duplicates:
-            raise BundleRefused(f"{name}: столбец {', '.join(sorted(set(duplicates)))} указан дважды")
+            raise BundleRefused(
+                _("%(name)s: столбец %(columns)s указан дважды")
+                % {"name": name, "columns": ", ".join(sorted(set(duplicates)))}
+            )
         required = [c.lower() for c in required]
         missing = [c for c in required if c not in self.columns]
         for group in any_of:
             if not any(c.lower() in self.columns for c in group):
-                missing.append(" или ".join(group))
+                missing.append(_(" или ").join(group))
+        known = {*required, *(c.lower() for c in optional), *(c.lower() for g in any_of for c in g)}
+        if missing and not known & self.columns.keys():
+            # A file exported without its header line: the "columns" are the first person's
+            # data (a SNILS, a name) and must not be quoted back into the job's error.
+            raise BundleRefused(
+                _(
+                    "%(name)s: первая строка — не заголовок: в ней нет ни одного из столбцов "
+                    "%(columns)s. Файл выгружен без строки заголовка?"
+                )
+                % {"name": name, "columns": ", ".join(sorted(known))}
+            )
         if missing:
             raise BundleRefused(
-                f"{name}: нет обязательного столбца {', '.join(missing)} "
-                f"(найдены: {', '.join(self.columns) or 'ни одного'})"
+                _("%(name)s: нет обязательного столбца %(missing)s (найдены: %(found)s)")
+                % {
+                    "name": name,
+                    "missing": ", ".join(missing),
+                    "found": ", ".join(echo(c, 40) for c in self.columns) or _("ни одного"),
+                }
             )
-        known = {*required, *(c.lower() for c in optional), *(c.lower() for g in any_of for c in g)}
-        self.unknown_columns = [c for c in self.columns if c not in known]
+        self.unknown_columns = [echo(c, 40) for c in self.columns if c not in known]
         self.width = len(header)
 
     def _text(self) -> io.TextIOWrapper:
@@ -209,7 +250,8 @@ class CsvFile:
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
         """(line, fields): fields padded to the header's width plus one empty field (see
-        :meth:`position`). Empty lines are skipped."""
+        :meth:`position`). Empty lines are skipped, and so are lines of delimiters only
+        (``;;;;;``: what a spreadsheet writes for the empty rows below a table)."""
         width = self.width
         pad = [""]
         with self._text() as text:
@@ -220,16 +262,20 @@ class CsvFile:
                 for row in reader:
                     line = last + 1
                     last = reader.line_num
+                    if not row or (not row[0].strip() and not "".join(row).strip()):
+                        continue
                     n = len(row)
                     if n < width:
-                        if n == 0 or (n == 1 and not row[0].strip()):
-                            continue
                         row.extend([""] * (width - n))
                     row += pad
                     yield line, row
             except UnicodeDecodeError as exc:  # the file changed since it was scanned
-                raise BundleRefused(f"{self.name}: не удалось прочитать в кодировке {self.encoding}") from exc
+                raise BundleRefused(
+                    _("%(name)s: не удалось прочитать в кодировке %(encoding)s")
+                    % {"name": self.name, "encoding": self.encoding}
+                ) from exc
             except csv.Error as exc:
                 raise BundleRefused(
-                    f"{self.name}, строка {reader.line_num}: ошибка формата CSV ({exc})"
+                    _("%(name)s, строка %(line)s: ошибка формата CSV (%(error)s)")
+                    % {"name": self.name, "line": reader.line_num, "error": exc}
                 ) from exc

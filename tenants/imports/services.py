@@ -24,8 +24,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import DatabaseError, connection, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tenants.utils import tenant_context
 
+from core.validators import echo
 from tenants.identity.services import identity_queue
 from tenants.imports import apply
 from tenants.imports.bundle import BundleAdapter
@@ -43,7 +45,7 @@ logger = logging.getLogger(__name__)
 # session-level lock: a killed worker's session ends and PostgreSQL releases it.
 IMPORT_LOCK_CLASS = 0x4D534849  # "MSHI"
 COPY_BATCH = 10_000
-INTERRUPTED_MESSAGE = (
+INTERRUPTED_MESSAGE = gettext_lazy(
     "Обработчик задания остановился, не завершив импорт (процесс прерван). "
     "Данные региона не изменены; запустите импорт снова."
 )
@@ -134,6 +136,11 @@ def import_job_enqueue(*, job: ImportJob) -> None:
 # --- liveness ----------------------------------------------------------------------------------------
 
 
+def _in_platform_language(text: Any) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return str(text)
+
+
 def import_jobs_reap() -> int:
     """Mark as interrupted every running job whose worker is gone: its database session no
     longer holds the region's import lock (a killed worker's session ends with it)."""
@@ -149,7 +156,8 @@ def import_jobs_reap() -> int:
                       AND l.objid = j.region_code::int AND l.pid = j.db_pid AND l.granted)
                AND (j.db_pid IS NOT NULL OR j.heartbeat_at IS NULL OR j.heartbeat_at < now() - interval '10 minutes')
             """,
-            {"message": INTERRUPTED_MESSAGE, "cls": IMPORT_LOCK_CLASS},
+            # stored for every reader: in the platform's language, not the caller's
+            {"message": _in_platform_language(INTERRUPTED_MESSAGE), "cls": IMPORT_LOCK_CLASS},
         )
         return cursor.rowcount
 
@@ -172,7 +180,10 @@ def _safe_db_message(exc: DatabaseError) -> str:
     diag = getattr(cause, "diag", None)
     primary = getattr(diag, "message_primary", None) or type(exc).__name__
     state = getattr(diag, "sqlstate", None) or ""
-    return f"Ошибка базы данных {state}: {_LONG_NUMBER.sub('…', primary)}".strip()
+    return (
+        _("Ошибка базы данных %(state)s: %(message)s")
+        % {"state": state, "message": _LONG_NUMBER.sub("…", primary)}
+    ).strip()
 
 
 def import_job_run(*, job_id: int, on_progress: Callable[[str, int, int], None] | None = None) -> ImportJob:
@@ -215,9 +226,14 @@ def _import_job_run(*, job_id: int, on_progress: Callable[[str, int, int], None]
                 )
                 _finish_failed(
                     job,
-                    f"Импорт региона {region.code} уже выполняется"
-                    + (f" (задание #{other})" if other else "")
-                    + ": дождитесь его окончания",
+                    (
+                        _(
+                            "Импорт региона %(code)s уже выполняется (задание №%(job)s): дождитесь его окончания"
+                        )
+                        if other
+                        else _("Импорт региона %(code)s уже выполняется: дождитесь его окончания")
+                    )
+                    % {"code": region.code, "job": other},
                 )
                 return job
             ImportJob.objects.filter(pk=job.pk).update(
@@ -234,14 +250,17 @@ def _import_job_run(*, job_id: int, on_progress: Callable[[str, int, int], None]
             job.refresh_from_db()
             _run(job, region, progress)
     except BundleRefused as exc:
-        _finish_failed(job, f"{exc}. Ничего не изменено.")
+        _finish_failed(job, _("%(error)s. Ничего не изменено.") % {"error": exc})
     except DatabaseError as exc:
         message = _safe_db_message(exc)
         logger.error("import job %s failed: %s", job.pk, message)  # no exc_info: DETAIL quotes values
-        _finish_failed(job, message + ". Ничего не изменено.")
+        _finish_failed(job, _("%(error)s. Ничего не изменено.") % {"error": message})
     except Exception as exc:
         logger.exception("import job %s failed", job.pk)
-        _finish_failed(job, f"Внутренняя ошибка импорта ({type(exc).__name__}). Ничего не изменено.")
+        _finish_failed(
+            job,
+            _("Внутренняя ошибка импорта (%(error)s). Ничего не изменено.") % {"error": type(exc).__name__},
+        )
     finally:
         progress.close()
         if locked:
@@ -269,7 +288,8 @@ def _run(job: ImportJob, region: Region, progress: ProgressWriter) -> None:
         adapter.open()
         if adapter.region_code != region.code:
             raise BundleRefused(
-                f"Пакет выгружен для региона {adapter.region_code}, а импорт запущен для региона {region.code}"
+                _("Пакет выгружен для региона %(bundle)s, а импорт запущен для региона %(region)s")
+                % {"bundle": echo(adapter.region_code, 10), "region": region.code}
             )
         mode = job.mode if job.mode_override else adapter.mode
         full = mode == ImportMode.FULL
@@ -423,7 +443,8 @@ def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter)
     for its main record type; other record types and rejections are buffered and COPYed in
     batches (a COPY must be closed before another starts on the same connection)."""
     pending: dict[str, list[tuple]] = defaultdict(list)
-    done = 0
+    done = 0  # records staged (a OneRoster user row also gives its agent links: several records)
+    rows_before = 0  # progress counts lines, as ``rows_total`` does: records would overshoot it
 
     def copy_rows(table: str, rows: list[tuple]) -> None:
         with cursor.copy(f"COPY {table} ({apply.COPY_COLUMNS[table]}) FROM STDIN") as copy:
@@ -433,6 +454,7 @@ def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter)
 
     for file_name, stream in adapter.streams():
         progress.enter(f"read:{file_name}"[:32])
+        item = None
         main_table = None
         copy_cm = copy = None
         try:
@@ -456,7 +478,7 @@ def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter)
                             copy_cm = copy = None
                         copy_rows(table, buffer)
                 if not done & 1023:
-                    progress.rows_done = done
+                    progress.rows_done = rows_before + item.line - 1
         except BaseException:
             if copy_cm is not None:
                 copy_cm.__exit__(*sys.exc_info())
@@ -466,4 +488,6 @@ def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter)
         for table, buffer in pending.items():
             if buffer:
                 copy_rows(table, buffer)
-        progress.rows_done = done
+        if item is not None:  # the file's last record: its line is how far the file went
+            rows_before += item.line - 1
+        progress.rows_done = rows_before
