@@ -263,6 +263,14 @@ def test_closed_period_finals_are_read_only_for_the_teacher(w, login):
     assert 'class="final-entry"' in html
 
 
+def test_closed_period_marks_are_read_only_for_the_teacher(w, login):
+    html = login(w.teacher).get(grid_url(w, period=w.closed.pk)).content.decode()
+    assert "Алиев Артём" in html and 'class="entry"' not in html
+    assert f'data-lesson="{w.closed_lesson.pk}"' not in html  # its cells take nothing
+    html = login(w.admin).get(grid_url(w, period=w.closed.pk, edit=1)).content.decode()
+    assert html.count('class="entry"') == 3  # the closed lesson, one per student of 5А
+
+
 def test_journal_index_lists_what_the_teacher_teaches(w, region_a, login):
     html = login(w.teacher).get("/journal/").content.decode()
     assert "Математика" in html and "Английский язык" in html and "5А английский" in html

@@ -511,3 +511,32 @@ def test_period_of_another_year_is_refused(w):
 def test_lesson_factory_is_consistent(w):
     lesson = LessonFactory(school_class=w.b, period=w.period)
     assert lesson.school == w.b.school
+
+
+def test_marks_and_attendance_of_a_closed_period_only_by_the_school_admin(w):
+    """The period's finals rest on its marks: after its closing date the teacher no longer changes
+    them (nor attendance); the school admin still can, and it is audited like any change."""
+    admin_mark = put(w, who=w.admin, lesson=w.closed_lesson, value="4")
+    for attempt in (
+        lambda: put(w, lesson=w.closed_lesson),
+        lambda: services.mark_update(actor=w.teacher.user, mark_id=admin_mark.pk, value="5"),
+        lambda: services.mark_delete(actor=w.teacher.user, mark_id=admin_mark.pk),
+        lambda: services.attendance_set(
+            actor=w.teacher.user, lesson_id=w.closed_lesson.pk, student_id=w.st1.pk, kind="absent"
+        ),
+    ):
+        with pytest.raises(JournalForbidden) as err:
+            attempt()
+        assert err.value.field == "lesson"
+        assert "закрыт" in err.value.message and "администратор школы" in err.value.message
+        assert w.closed.closes_on.strftime("%d.%m.%Y") in err.value.message
+    assert Mark.objects.get(pk=admin_mark.pk).value == "4"
+    assert services.mark_update(actor=w.admin.user, mark_id=admin_mark.pk, value="5").value == "5"
+    entry = services.attendance_set(
+        actor=w.admin.user, lesson_id=w.closed_lesson.pk, student_id=w.st2.pk, kind="ill"
+    )
+    with pytest.raises(JournalForbidden):
+        services.attendance_delete(actor=w.teacher.user, attendance_id=entry.pk)
+    services.attendance_delete(actor=w.admin.user, attendance_id=entry.pk)
+    # the open period is the teacher's as before
+    assert put(w, value="3").value == "3"

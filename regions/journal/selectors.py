@@ -340,16 +340,17 @@ def journal_page(
     admin = is_school_admin(viewer, school.pk)
     assigned = is_assigned_teacher(viewer, subject_id=subject.pk, class_id=class_id, group_id=group_id)
     admin_writes = admin and edit
+    # after the period's closing date only the school admin (in edit mode) changes its marks
+    teacher_writes = today <= period.closes_on
     acting = viewer.person_id if viewer.has_role(Role.TEACHER) else None
     columns = []
     attendance: dict[tuple[int, int], tuple[int, str, str, str]] = {}
     shorts = {kind: str(short) for kind, short in ATTENDANCE_SHORT.items()}  # translated once a page
     for *fields, entries in lesson_rows:
         column = LessonColumn(*fields)
-        writable = (
-            assigned
-            or admin_writes
-            or (acting is not None and acting == (column.substitute_id or column.teacher_id))
+        writable = admin_writes or (
+            teacher_writes
+            and (assigned or (acting is not None and acting == (column.substitute_id or column.teacher_id)))
         )
         column.editable = writable
         column.writable = writable and not column.is_cancelled and column.date <= today

@@ -85,6 +85,26 @@ def _lesson_for_write(viewer: Viewer, lesson_id: int) -> Lesson:
     return lesson
 
 
+def _check_period_open(viewer: Viewer, lesson: Lesson) -> None:
+    """After its period's closing date a lesson's marks and attendance are the school admin's to
+    change: the period's finals rest on them (the same rule as for the finals)."""
+    today = _today()
+    if lesson.date >= today:  # a period closes on or after its last day: still open
+        return
+    period = next(
+        (p for p in school_periods(lesson.school_id) if p.starts_on <= lesson.date <= p.ends_on), None
+    )
+    if period is None or today <= period.closes_on or is_school_admin(viewer, lesson.school_id):
+        return
+    raise JournalForbidden(
+        _(
+            "%(period)s закрыт %(closes_on)s: изменить оценки и посещаемость за него может только администратор школы"
+        )
+        % {"period": period.name, "closes_on": format(period.closes_on, "%d.%m.%Y")},
+        field="lesson",
+    )
+
+
 def _check_lesson_takes_marks(lesson: Lesson) -> None:
     if lesson.status == LessonStatus.CANCELLED:
         raise JournalError(
@@ -215,6 +235,7 @@ def mark_create(
     viewer = viewer_for(actor)
     lesson = _lesson_for_write(viewer, lesson_id)
     _check_lesson_takes_marks(lesson)
+    _check_period_open(viewer, lesson)
     _check_student_on_lesson(lesson, student_id)
     value = _normalise_value(value)
     value_five = _value_on_five(lesson.school_id, value)
@@ -252,7 +273,9 @@ def _mark_for_write(viewer: Viewer, mark_id: int) -> tuple[Mark, Lesson]:
     )
     if mark is None or not can_view_lesson(viewer, mark.lesson):
         raise JournalNotFound(_("Оценка %(mark_id)s не найдена") % {"mark_id": mark_id}, field="mark")
-    return mark, _lesson_for_write(viewer, mark.lesson_id)
+    lesson = _lesson_for_write(viewer, mark.lesson_id)
+    _check_period_open(viewer, lesson)
+    return mark, lesson
 
 
 @transaction.atomic
@@ -342,6 +365,7 @@ def attendance_set(
     viewer = viewer_for(actor)
     lesson = _lesson_for_write(viewer, lesson_id)
     _check_lesson_takes_marks(lesson)
+    _check_period_open(viewer, lesson)
     _check_student_on_lesson(lesson, student_id)
     kind, reason = _attendance_kind(kind), reason.strip()
     entry = (
@@ -391,6 +415,7 @@ def attendance_delete(*, actor: User, attendance_id: int) -> Attendance:
             field="attendance",
         )
     lesson = _lesson_for_write(viewer, entry.lesson_id)
+    _check_period_open(viewer, lesson)
     entry.is_deleted, entry.deleted_at, entry.updated_by = True, timezone.now(), actor
     entry.save(update_fields=["is_deleted", "deleted_at", "updated_by", "updated_at"])
     audit_record(
