@@ -7,6 +7,8 @@ The ``pgserver`` package ships PostgreSQL 16 binaries; the cluster lives under
 
 from __future__ import annotations
 
+import fcntl
+import json
 import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
@@ -38,8 +40,30 @@ def embedded_database_url(database: str = "postgres") -> str:
 
     pgdata = Path(os.environ.get("EMBEDDED_PGDATA", BASE_DIR / "var" / "pgdata"))
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(pgdata, cleanup_mode=None)
+    # pgserver keeps the pids of its users in a JSON file it rewrites without a lock: make run
+    # starts the site, a worker and the server's child at once, and a reader that met the file
+    # truncated (or a process killed mid-write) left it empty, failing every later start with
+    # a JSONDecodeError. Our processes take turns, and a broken list is started afresh.
+    with open(pgdata.parent / ".pgserver.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        repair_handle_list(pgdata / ".handle_pids.json")
+        server = pgserver.get_server(pgdata, cleanup_mode=None)
     return server.get_uri(database)
+
+
+def repair_handle_list(path: Path) -> bool:
+    """Reset pgserver's list of user pids when it is not a JSON list; returns whether it did.
+    The list only decides whether the last user may stop the cluster, which we never ask for."""
+    try:
+        values = json.loads(path.read_text())
+    except FileNotFoundError:
+        return False
+    except ValueError:
+        values = None
+    if isinstance(values, list) and all(isinstance(v, int) for v in values):
+        return False
+    path.write_text("[]")
+    return True
 
 
 def database_settings_from_url(url: str) -> dict[str, object]:
