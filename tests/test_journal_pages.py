@@ -224,6 +224,28 @@ def test_student_who_left_has_closed_cells_after_leaving(w, region_a, login):
     assert row.count('class="entry"') == 1
 
 
+def test_group_journal_follows_the_registry_like_a_class_journal(w, region_a, login):
+    """A group member the registry took out of the school has no cells after leaving; one it
+    deactivated without a date is no row at all; a move to another class keeps the group."""
+    from regions.people.models import Membership
+
+    url = f"/journal/group/{w.group.pk}/{w.english.pk}/"
+    html = login(w.teacher).get(url).content.decode()
+    assert "Алиев Артём" in html and "Бекова Зарема" in html and html.count('class="entry"') == 2
+    with tenant_context(region_a):
+        Membership.objects.filter(person=w.st1, school=w.s1).update(
+            date_to=w.english_lesson.date - DAY, is_active=False
+        )
+        Membership.objects.filter(person=w.st2, school=w.s1).update(school_class=w.b)
+    html = login(w.teacher).get(url).content.decode()
+    row = html[html.index("Алиев Артём") :]
+    assert row[: row.index("</tr>")].count('class="entry"') == 0  # left before the lesson
+    assert "Бекова Зарема" in html and html.count('class="entry"') == 1  # moved class, still in
+    with tenant_context(region_a):
+        Membership.objects.filter(person=w.st1, school=w.s1).update(date_to=None)
+    assert "Алиев Артём" not in login(w.teacher).get(url).content.decode()
+
+
 def test_substitute_opens_the_journal_and_writes_only_their_lesson(w, login):
     html = login(w.substitute).get(grid_url(w)).content.decode()
     assert html.count('class="entry"') == 3

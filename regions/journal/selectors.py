@@ -222,8 +222,8 @@ def _students(
     school_class: SchoolClass | None, group: StudyGroup | None, starts: datetime.date, ends: datetime.date
 ) -> list[tuple[Person, datetime.date | None, datetime.date | None]]:
     """Students of the class during [starts, ends] with their membership dates (a student who
-    left or came mid-period is a row; the cells outside their dates are closed). A group has
-    no dates: its current members."""
+    left or came mid-period is a row; the cells outside their dates are closed). A group: its
+    members, with the dates of their student membership in the group's school."""
     if school_class is not None:
         memberships = (
             Membership.objects.filter(school_class_id=school_class.pk, role=MembershipRole.STUDENT)
@@ -239,12 +239,18 @@ def _students(
         return [(m.person, m.date_from, m.date_to) for m in memberships]
     if group is None:
         return []
-    people = (
-        Person.objects.filter(study_groups=group)
-        .only("id", "surname", "name", "patronymic")
-        .order_by("surname", "name", "id")
+    memberships = (
+        Membership.objects.filter(
+            person__study_groups=group, school_id=group.school_id, role=MembershipRole.STUDENT
+        )
+        .filter(Q(date_from__isnull=True) | Q(date_from__lte=ends))
+        .filter(Q(date_to__isnull=True) | Q(date_to__gte=starts))
+        .filter(Q(is_active=True) | Q(date_to__isnull=False))
+        .select_related("person")
+        .only("date_from", "date_to", "person__id", "person__surname", "person__name", "person__patronymic")
+        .order_by("person__surname", "person__name", "person__id")
     )
-    return [(p, None, None) for p in people]
+    return [(m.person, m.date_from, m.date_to) for m in memberships]
 
 
 # The journal grid reads its lessons and its students with two hand-written queries: the ORM
@@ -284,10 +290,18 @@ SELECT p.id, p.surname, p.name, m.date_from, m.date_to, <marks>
    AND (m.is_active OR m.date_to IS NOT NULL)
  ORDER BY p.surname, p.name, p.id
 """.replace("<marks>", _STUDENT_MARKS)
+# A group's members with the dates of their student membership in the group's school: one the
+# registry took out of the school has closed cells after leaving (and no row once the period
+# is past), as in a class journal; moving to another class of the school keeps the group.
 _GRID_STUDENTS_GROUP = """
-SELECT p.id, p.surname, p.name, NULL::date, NULL::date, <marks>
-  FROM teaching_studygroup_members g JOIN people_person p ON p.id = g.person_id
+SELECT p.id, p.surname, p.name, m.date_from, m.date_to, <marks>
+  FROM teaching_studygroup_members g
+  JOIN teaching_studygroup sg ON sg.id = g.studygroup_id
+  JOIN people_person p ON p.id = g.person_id
+  JOIN people_membership m ON m.person_id = p.id AND m.school_id = sg.school_id AND m.role = 'student'
  WHERE g.studygroup_id = %(group)s
+   AND (m.date_from IS NULL OR m.date_from <= %(ends)s) AND (m.date_to IS NULL OR m.date_to >= %(starts)s)
+   AND (m.is_active OR m.date_to IS NOT NULL)
  ORDER BY p.surname, p.name, p.id
 """.replace("<marks>", _STUDENT_MARKS)
 
