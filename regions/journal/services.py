@@ -72,7 +72,11 @@ def _today() -> datetime.date:
 
 
 def _lesson_for_write(viewer: Viewer, lesson_id: int) -> Lesson:
-    lesson = Lesson.objects.select_related("school_class", "group", "subject").filter(pk=lesson_id).first()
+    lesson = (
+        Lesson.objects.select_related("school_class", "group", "subject", "period")
+        .filter(pk=lesson_id)
+        .first()
+    )
     if lesson is None or not can_view_lesson(viewer, lesson):
         raise JournalNotFound(_("Урок %(lesson_id)s не найден") % {"lesson_id": lesson_id}, field="lesson")
     if not can_write_lesson(viewer, lesson):
@@ -88,13 +92,8 @@ def _lesson_for_write(viewer: Viewer, lesson_id: int) -> Lesson:
 def _check_period_open(viewer: Viewer, lesson: Lesson) -> None:
     """After its period's closing date a lesson's marks and attendance are the school admin's to
     change: the period's finals rest on them (the same rule as for the finals)."""
-    today = _today()
-    if lesson.date >= today:  # a period closes on or after its last day: still open
-        return
-    period = next(
-        (p for p in school_periods(lesson.school_id) if p.starts_on <= lesson.date <= p.ends_on), None
-    )
-    if period is None or today <= period.closes_on or is_school_admin(viewer, lesson.school_id):
+    period = lesson.period
+    if _today() <= period.closes_on or is_school_admin(viewer, lesson.school_id):
         return
     raise JournalForbidden(
         _(
