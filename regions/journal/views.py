@@ -278,11 +278,14 @@ def _audit_row(event: Any, students: dict[int, str], actors: dict[int, str]) -> 
     date as DD.MM.YYYY, each changed field as «old → new» (a field empty before and after is
     left out)."""
     context = event.changes.get("context", {})
+    pairs = [
+        (field, *pair)
+        for field, pair in event.changes.items()
+        if field != "context" and isinstance(pair, list) and len(pair) == 2
+    ]
     changes = [
         (AUDIT_FIELDS.get(field, field), _audit_value(field, old), _audit_value(field, new))
-        for field, (old, new) in (
-            (k, v) for k, v in event.changes.items() if k != "context" and isinstance(v, list) and len(v) == 2
-        )
+        for field, old, new in pairs
         if old not in (None, "") or new not in (None, "")
     ]
     lesson_date = context.get("date")

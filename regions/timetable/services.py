@@ -745,6 +745,16 @@ def school_timetable_check(*, school: School, academic_year: AcademicYear) -> li
     )
 
 
+def _entry_place(e: TimetableEntry) -> dict[str, Any]:
+    """Where a template lesson stands, for a message: «5А, понедельник, 2 урок (Математика)»."""
+    return {
+        "target": e.school_class.name if e.school_class else e.group.name,  # type: ignore[union-attr]
+        "weekday": weekday_in_sentence(e.weekday),
+        "lesson_number": e.lesson_number,
+        "subject": e.subject.name,
+    }
+
+
 def closed_class_entries(*, school: School, year: AcademicYear) -> list[Clash]:
     """Template lessons of a class the registry closed (or of its subgroups). They produce no
     dated lessons, yet the clash check still counts them: the teacher and the room look busy,
@@ -761,24 +771,18 @@ def closed_class_entries(*, school: School, year: AcademicYear) -> list[Clash]:
     )
     clashes = []
     for e in entries:
-        closed = e.school_class or e.group.school_class  # type: ignore[union-attr]
+        closed: SchoolClass = e.school_class or e.group.school_class  # type: ignore[union-attr,assignment]
         clashes.append(
             Clash(
                 kind="class_closed",
                 key=e.pk,
-                other={"class": closed.pk},  # type: ignore[union-attr]
+                other={"class": closed.pk},
                 message=_(
                     "%(target)s, %(weekday)s, %(lesson_number)s урок (%(subject)s): класса %(name)s нет в "
                     "реестре — урок не проводится, но занимает учителя и кабинет; очистите неделю класса"
                 )
-                % {
-                    "target": e.school_class.name if e.school_class else e.group.name,  # type: ignore[union-attr]
-                    "weekday": weekday_in_sentence(e.weekday),
-                    "lesson_number": e.lesson_number,
-                    "subject": e.subject.name,
-                    "name": closed.name,  # type: ignore[union-attr]
-                },
-                class_id=closed.pk,  # type: ignore[union-attr]
+                % {**_entry_place(e), "name": closed.name},
+                class_id=closed.pk,
             )
         )
     return clashes
@@ -809,13 +813,7 @@ def departed_teacher_entries(*, school: School, year: AcademicYear) -> list[Clas
                 "%(target)s, %(weekday)s, %(lesson_number)s урок (%(subject)s): учитель %(teacher)s "
                 "больше не работает в школе по данным реестра — назначьте другого учителя в нагрузке"
             )
-            % {
-                "target": e.school_class.name if e.school_class else e.group.name,  # type: ignore[union-attr]
-                "weekday": weekday_in_sentence(e.weekday),
-                "lesson_number": e.lesson_number,
-                "subject": e.subject.name,
-                "teacher": _person_name(e.teacher),
-            },
+            % {**_entry_place(e), "teacher": _person_name(e.teacher)},
             class_id=e.school_class_id or (e.group.school_class_id if e.group else None),
         )
         for e in entries

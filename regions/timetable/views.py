@@ -362,6 +362,11 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
     class_id = parse_optional_id(request.GET.get("class") or request.POST.get("class"))
     teacher_id = parse_optional_id(request.GET.get("teacher") or request.POST.get("teacher"))
     if request.method == "POST":
+        # back to the same day and filters
+        back = (
+            f"{reverse('school-lessons', args=[school.pk])}?date={day:%Y-%m-%d}"
+            f"&class={class_id or ''}&teacher={teacher_id or ''}"
+        )
         lesson = (
             lesson_list(school_id=school.pk, date_from=day, date_to=day)
             .filter(pk=id_or_zero(request.POST.get("lesson")))
@@ -399,10 +404,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
                     _("Урок перенесён на %(date)s, %(lesson_number)s урок")
                     % {"date": f"{moved.date:%d.%m.%Y}", "lesson_number": moved.lesson_number},
                 )
-                return redirect(
-                    f"{reverse('school-lessons', args=[school.pk])}?date={day:%Y-%m-%d}"
-                    f"&class={class_id or ''}&teacher={teacher_id or ''}"
-                )
+                return redirect(back)
             elif action == "remote":
                 services.lesson_set_remote(
                     lesson=lesson,
@@ -413,10 +415,7 @@ def lessons_page(request: HttpRequest, school_id: int) -> HttpResponse:
             messages.success(request, _("Изменение сохранено"))
         except ValidationError as exc:
             show_errors(request, exc)
-        return redirect(
-            f"{reverse('school-lessons', args=[school.pk])}?date={day:%Y-%m-%d}"
-            f"&class={class_id or ''}&teacher={teacher_id or ''}"
-        )
+        return redirect(back)
     lessons = list(
         lesson_list(
             school_id=school.pk, date_from=day, date_to=day, school_class_id=class_id, teacher_id=teacher_id
