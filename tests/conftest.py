@@ -47,14 +47,9 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
     # `transactional_db` or the django_db mark. Tests that commit on purpose (a real worker, a
     # server process) ask for django_db_setup alone; run on their own, they would otherwise
     # land on the developer's database.
+    keepdb = bool(request.config.getoption("reuse_db", False))
     own_databases = None
-    test_name = connection.settings_dict["TEST"].get("NAME") or TEST_DATABASE_PREFIX + str(
-        connection.settings_dict["NAME"]
-    )
-    if connection.settings_dict["NAME"] != test_name and not str(connection.settings_dict["NAME"]).startswith(
-        TEST_DATABASE_PREFIX
-    ):
-        keepdb = bool(request.config.getoption("reuse_db", False))
+    if not str(connection.settings_dict["NAME"]).startswith(TEST_DATABASE_PREFIX):
         with django_db_blocker.unblock():
             own_databases = setup_databases(
                 verbosity=0, interactive=False, aliases={"default": False}, keepdb=keepdb
@@ -69,7 +64,7 @@ def django_db_setup(django_db_setup, django_db_blocker, request):
                 Region.objects.filter(pk=region.pk).update(status=RegionStatus.ACTIVE)
         tenant_db.set_schema_to_public()
     yield
-    if own_databases is not None and not request.config.getoption("reuse_db", False):
+    if own_databases is not None and not keepdb:
         with django_db_blocker.unblock():
             teardown_databases(own_databases, verbosity=0)
 

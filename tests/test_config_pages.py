@@ -24,6 +24,21 @@ from tests.factories import (
 )
 
 
+def _put(cast, weekday, lesson_number, subject, teacher, school_class) -> None:
+    """A lesson in the school's weekly template (inside the region's schema)."""
+    timetable_entry_create(
+        school=cast.school,
+        academic_year=cast.year,
+        draft=EntryDraft(
+            weekday=weekday,
+            lesson_number=lesson_number,
+            subject_id=subject.pk,
+            teacher_id=teacher.pk,
+            school_class_id=school_class.pk,
+        ),
+    )
+
+
 @pytest.fixture
 def cast(region_a):
     with tenant_context(region_a):
@@ -138,17 +153,7 @@ def test_grid_editor_saves_a_week_and_names_a_clash(cast, client_a, region_a):
     with tenant_context(region_a):
         assert TimetableEntry.objects.filter(school=cast.school).count() == 3
         # 6Б has math with Ivanova on Tuesday, lesson 1
-        timetable_entry_create(
-            school=cast.school,
-            academic_year=cast.year,
-            draft=EntryDraft(
-                weekday=2,
-                lesson_number=1,
-                subject_id=cast.math.pk,
-                teacher_id=cast.ivanova.pk,
-                school_class_id=cast.c6b.pk,
-            ),
-        )
+        _put(cast, 2, 1, cast.math, cast.ivanova, cast.c6b)
     data["c-2-1-0-load"] = cast.a_math_5a.pk
     page = client_a.post(url, data).content.decode()
     assert "5А, вторник, 1 урок: Учитель Иванова А. П. уже ведёт урок в 6Б во вторник, 1 урок" in page
@@ -161,17 +166,7 @@ def test_a_class_the_registry_closed_is_reported_and_its_week_can_be_cleared(cas
     """6Б is closed by a re-import while it has a lesson with Ivanova: that lesson still makes
     her look busy. The check names it, the grid opens the closed class, clearing it frees her."""
     with tenant_context(region_a):
-        timetable_entry_create(
-            school=cast.school,
-            academic_year=cast.year,
-            draft=EntryDraft(
-                weekday=2,
-                lesson_number=1,
-                subject_id=cast.math.pk,
-                teacher_id=cast.ivanova.pk,
-                school_class_id=cast.c6b.pk,
-            ),
-        )
+        _put(cast, 2, 1, cast.math, cast.ivanova, cast.c6b)
         cast.c6b.is_active = False
         cast.c6b.save(update_fields=["is_active"])
     login(client_a, cast.admin)
@@ -224,17 +219,7 @@ def test_year_editor_creates_a_year_from_the_proposal(cast, client_a, region_a):
 
 def test_lessons_page_changes_a_lesson(cast, client_a, region_a):
     with tenant_context(region_a):
-        timetable_entry_create(
-            school=cast.school,
-            academic_year=cast.year,
-            draft=EntryDraft(
-                weekday=1,
-                lesson_number=1,
-                subject_id=cast.math.pk,
-                teacher_id=cast.ivanova.pk,
-                school_class_id=cast.c5a.pk,
-            ),
-        )
+        _put(cast, 1, 1, cast.math, cast.ivanova, cast.c5a)
         lessons_generate(school=cast.school, period=cast.year.periods.get(number=2))
         lesson = Lesson.objects.get(date=datetime.date(2030, 11, 11))
     login(client_a, cast.admin)
@@ -353,17 +338,7 @@ def test_lessons_page_filters_by_teacher_and_marks_busy_substitutes(cast, client
             (cast.ivanova, cast.math, cast.c5a),
             (cast.sidorov, cast.rus, cast.c5b),
         ):
-            timetable_entry_create(
-                school=cast.school,
-                academic_year=cast.year,
-                draft=EntryDraft(
-                    weekday=1,
-                    lesson_number=1,
-                    subject_id=subject.pk,
-                    teacher_id=teacher.pk,
-                    school_class_id=school_class.pk,
-                ),
-            )
+            _put(cast, 1, 1, subject, teacher, school_class)
         lessons_generate(school=cast.school, period=cast.year.periods.get(number=2))
     login(client_a, cast.admin)
     page = client_a.get(
@@ -397,17 +372,7 @@ def test_list_pages_keep_a_constant_number_of_queries(cast, client_a, region_a):
         f"/schools/{s}/curriculum/",
     ]
     with tenant_context(region_a):
-        timetable_entry_create(
-            school=cast.school,
-            academic_year=cast.year,
-            draft=EntryDraft(
-                weekday=1,
-                lesson_number=1,
-                subject_id=cast.math.pk,
-                teacher_id=cast.ivanova.pk,
-                school_class_id=cast.c5a.pk,
-            ),
-        )
+        _put(cast, 1, 1, cast.math, cast.ivanova, cast.c5a)
         lessons_generate(school=cast.school, period=cast.year.periods.get(number=2))
     before = {url: _count(client_a, url) for url in urls}
     with tenant_context(region_a):
@@ -415,29 +380,9 @@ def test_list_pages_keep_a_constant_number_of_queries(cast, client_a, region_a):
             SchoolFactory.create()
             SchoolClassFactory.create(school=cast.school, parallel=7, letter="АБВГД"[i])
         for day, n in ((2, 1), (3, 1), (4, 2)):
-            timetable_entry_create(
-                school=cast.school,
-                academic_year=cast.year,
-                draft=EntryDraft(
-                    weekday=day,
-                    lesson_number=n,
-                    subject_id=cast.math.pk,
-                    teacher_id=cast.ivanova.pk,
-                    school_class_id=cast.c5a.pk,
-                ),
-            )
+            _put(cast, day, n, cast.math, cast.ivanova, cast.c5a)
         for n, (teacher, subj) in enumerate(((cast.sidorov, cast.rus), (cast.ivanova, cast.math)), start=2):
-            timetable_entry_create(
-                school=cast.school,
-                academic_year=cast.year,
-                draft=EntryDraft(
-                    weekday=1,
-                    lesson_number=n,
-                    subject_id=subj.pk,
-                    teacher_id=teacher.pk,
-                    school_class_id=cast.c5a.pk if subj == cast.rus else cast.c5b.pk,
-                ),
-            )
+            _put(cast, 1, n, subj, teacher, (cast.c5a if subj == cast.rus else cast.c5b))
         lessons_generate(school=cast.school, period=cast.year.periods.get(number=2))
     after = {url: _count(client_a, url) for url in urls}
     assert after == before

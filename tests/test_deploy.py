@@ -7,18 +7,19 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# what production requires to start (placeholders: nothing here is contacted)
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "x" * 20 + "-prod-secret-for-the-check-only-" + "y" * 20,
+    "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
+    "PLATFORM_DOMAIN": "school.example.ru",
+    "KEYCLOAK_URL": "https://id.school.example.ru",
+    "SSO_CLIENT_SECRET_KEY": "z" * 40,
+}
 
 
 def test_check_deploy_is_clean_with_production_settings():
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "x" * 20 + "-prod-secret-for-the-check-only-" + "y" * 20,
-        "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
-        "PLATFORM_DOMAIN": "school.example.ru",
-        "KEYCLOAK_URL": "https://id.school.example.ru",
-        "SSO_CLIENT_SECRET_KEY": "z" * 40,
-    }
+    env = {**os.environ, **PRODUCTION}
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
@@ -50,15 +51,7 @@ def test_production_cookies_are_host_only_secure_and_lax():
     """The session and CSRF cookies in production: Secure, HttpOnly (session), SameSite=Lax (the
     identity provider's redirect back is cross-site and needs the session), and the ``__Host-``
     prefix (no Domain attribute: another site under the platform's domain cannot plant them)."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": "x" * 20 + "-prod-secret-for-the-check-only-" + "y" * 20,
-        "DATABASE_URL": "postgresql://postgres@127.0.0.1:5432/postgres",
-        "PLATFORM_DOMAIN": "school.example.ru",
-        "KEYCLOAK_URL": "https://id.school.example.ru",
-        "SSO_CLIENT_SECRET_KEY": "z" * 40,
-    }
+    env = {**os.environ, **PRODUCTION}
     script = (
         "import json, django; django.setup(); from django.conf import settings as s; "
         "print(json.dumps({k: getattr(s, k) for k in ("
@@ -85,17 +78,3 @@ def test_production_cookies_are_host_only_secure_and_lax():
         "CSRF_COOKIE_DOMAIN": None,
         "CSRF_COOKIE_PATH": "/",
     }
-
-
-def test_a_broken_pgserver_pid_list_is_started_afresh(tmp_path):
-    """pgserver rewrites its pid list without a lock; an empty or cut file must not stop make run."""
-    from config.embedded_db import repair_handle_list
-
-    path = tmp_path / ".handle_pids.json"
-    assert repair_handle_list(path) is False and not path.exists()
-    path.write_text("[12, 34]")
-    assert repair_handle_list(path) is False and path.read_text() == "[12, 34]"
-    for broken in ("", "[12, 3", "{}", '["x"]'):
-        path.write_text(broken)
-        assert repair_handle_list(path) is True
-        assert path.read_text() == "[]"
