@@ -9,8 +9,8 @@ parents: ~2.3 M rows), beside two baselines measured in the same run:
   options its documentation gives for large files (no diff, cached instance loader).
 
 The import itself is ``manage.py import_registry --region 05 --sync --no-progress PATH`` in a
-child process: wall time, rows per second over all rows of the bundle, the child's peak RSS
-(``wait4``), then the same bundle again (nothing to change), the next version with 5 %
+child process: wall time, rows per second over all rows of the bundle, the child's own peak RSS
+(``_peak_rss.py``: VmHWM), then the same bundle again (nothing to change), the next version with 5 %
 changes, and a bundle 20 times smaller (peak memory must not grow with the file).
 ``--quick``: everything at 1/20 of that.
 """
