@@ -48,6 +48,9 @@ DAGESTAN = {"schools": 1403, "students": 470_000, "teachers": 40_500}
 # ten subjects of the federal list that every region has from its migrations
 SUBJECTS = ["math", "rus", "lit", "eng", "history", "bio", "geo", "phys", "inf", "pe"]
 LESSONS_PER_DAY = 5
+# A browser sends back the CSRF cookie it got with its first page; so does every request here
+# (without it, every response would make a new secret and set the cookie again).
+CSRF_COOKIE = "bEnChCsRfSeCrEt0123456789abcdefg"
 
 
 # --- 1. the region ----------------------------------------------------------------------------
@@ -226,6 +229,7 @@ def count_queries(path: str, cookie: str, expect: str, *, page_cache: bool = Tru
 
     client = Client(HTTP_HOST=HOST)
     client.cookies["sessionid"] = cookie
+    client.cookies["csrftoken"] = CSRF_COOKIE
     with override_settings(JOURNAL_PAGE_CACHE=page_cache):
         client.get(path)  # warm: the first request of a process loads templates and caches
         with CaptureQueriesContext(connection) as ctx:
@@ -241,6 +245,7 @@ def time_in_process(path: str, cookie: str, n: int = 60, *, page_cache: bool = T
 
     client = Client(HTTP_HOST=HOST)
     client.cookies["sessionid"] = cookie
+    client.cookies["csrftoken"] = CSRF_COOKIE
     times = []
     with override_settings(JOURNAL_PAGE_CACHE=page_cache):
         client.get(path)
@@ -297,7 +302,7 @@ def rps_wrk(port: int, path: str, cookie: str, seconds: int, connections: int) -
             "-H",
             f"Host: {HOST}",
             "-H",
-            f"Cookie: sessionid={cookie}",
+            f"Cookie: sessionid={cookie}; csrftoken={CSRF_COOKIE}",
             f"http://127.0.0.1:{port}{path}",
         ],
         capture_output=True,
@@ -322,7 +327,9 @@ def rps_python(port: int, path: str, cookie: str, seconds: int, connections: int
     def worker(i: int) -> None:
         while time.monotonic() < stop:
             conn = HTTPConnection("127.0.0.1", port, timeout=30)
-            conn.request("GET", path, headers={"Host": HOST, "Cookie": f"sessionid={cookie}"})
+            conn.request(
+                "GET", path, headers={"Host": HOST, "Cookie": f"sessionid={cookie}; csrftoken={CSRF_COOKIE}"}
+            )
             response = conn.getresponse()
             response.read()
             conn.close()

@@ -77,7 +77,7 @@ def database_settings_from_url(url: str) -> dict[str, object]:
     if not name:
         raise ValueError("DATABASE_URL names no database")
     return {
-        "ENGINE": "django_tenants.postgresql_backend",
+        "ENGINE": "core.postgresql_backend",
         "NAME": name,
         "USER": parsed.username or "postgres",
         "PASSWORD": parsed.password or "",

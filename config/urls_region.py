@@ -15,12 +15,13 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", core_views.JavaScriptCatalogView.as_view(), name="javascript-catalog"),
     path("accounts/", include("core.urls")),
-    path("", include("regions.academics.urls")),
-    path("", include("regions.teaching.urls")),
-    path("", include("regions.timetable.urls")),
+    # the pages opened every day before the configuration's many patterns (resolved in order)
     path("journal/", include((journal_urls.journal_patterns, "journal"))),
     path("diary/", include((journal_urls.diary_patterns, "diary"))),
     path("notifications/", include((journal_urls.notification_patterns, "notifications"))),
+    path("", include("regions.academics.urls")),
+    path("", include("regions.teaching.urls")),
+    path("", include("regions.timetable.urls")),
     path("api/v1/", include("api.urls_region")),
     path("api/", include("api.schema")),
 ]

@@ -64,11 +64,11 @@ TENANT_LIMIT_SET_CALLS = True
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "tenants.middleware.RegionRoutingMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "core.sessions.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.sessions.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.RegionStatusMiddleware",
@@ -97,8 +97,9 @@ WSGI_APPLICATION = "config.wsgi.application"
 AUTH_USER_MODEL = "core.User"
 # ModelBackend whose get_user reuses the account while its data versions hold (core.sso.backends)
 AUTHENTICATION_BACKENDS = ["core.sso.backends.AccountBackend"]
-# Sessions are read from the cache (Redis) and written to both: a request reads no session row.
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions in each schema's django_session, remembered per process and confirmed in the request's
+# first query (core.sessions): a signed-in page costs no extra round trip for its session.
+SESSION_ENGINE = "core.sessions"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Database ------------------------------------------------------------------------------
@@ -137,7 +138,7 @@ STORAGES = {
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": env_str("CACHE_URL", REDIS_URL),
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "msh"),
         "KEY_FUNCTION": "django_tenants.cache.make_key",

@@ -26,8 +26,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,12 +33,13 @@ from typing import Any
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.utils import timezone, translation
 
-from core.db import db
+from core import sessions
+from core.db import db, fetch_prepared
+from core.memo import Memo
 
 REGION = "region"
 
@@ -57,50 +56,37 @@ def group_scope(group_id: int) -> str:
     return f"g:{group_id}"
 
 
+# the versions, and the check of a session taken from memory (core.sessions.CHECK_SQL) as a last row
+_READ_WITH_SESSION = (
+    "SELECT scope, n, NULL FROM journal_dataversion WHERE scope = ANY(%s) "
+    "UNION ALL SELECT NULL, NULL, (SELECT session_data FROM django_session "
+    "WHERE session_key = %s AND expire_date > %s)"
+)
+
+
 def read(scopes: Iterable[str]) -> dict[str, int]:
     """The versions of ``scopes`` (0 for a scope never written), one query."""
     wanted = sorted(set(scopes))
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT scope, n FROM journal_dataversion WHERE scope = ANY(%s)", [wanted])
-        got = dict(cursor.fetchall())
+    pending = sessions.pending_check()
+    if pending is None:
+        got = dict(fetch_prepared("SELECT scope, n FROM journal_dataversion WHERE scope = ANY(%s)", [wanted]))
+    else:
+        # the session this request took from memory is confirmed in the same round trip
+        rows = fetch_prepared(_READ_WITH_SESSION, [wanted, *sessions.check_params(pending)])
+        got = {scope: n for scope, n, _ in rows if scope is not None}
+        sessions.settle(pending, next(stored for scope, _, stored in rows if scope is None))
     return {scope: got.get(scope, 0) for scope in wanted}
 
 
-class _Memo:
-    """A bounded dictionary, least recently used first out; safe for threaded servers."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self.data: OrderedDict[Any, Any] = OrderedDict()
-        self.lock = threading.Lock()
-
-    def get(self, key: Any) -> Any:
-        with self.lock:
-            value = self.data.get(key)
-            if value is not None:
-                self.data.move_to_end(key)
-            return value
-
-    def set(self, key: Any, value: Any) -> None:
-        with self.lock:
-            self.data[key] = value
-            self.data.move_to_end(key)
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
-
-    def clear(self) -> None:
-        with self.lock:
-            self.data.clear()
-
-
-_accounts = _Memo(getattr(settings, "JOURNAL_MEMO_ACCOUNTS", 4096))
-_pages = _Memo(getattr(settings, "JOURNAL_MEMO_PAGES", 256))
+_accounts = Memo(getattr(settings, "JOURNAL_MEMO_ACCOUNTS", 4096))
+_pages = Memo(getattr(settings, "JOURNAL_MEMO_PAGES", 256))
 
 
 def clear_process_caches() -> None:
     """Forget what this process remembers (tests: a rolled-back test leaves nothing behind)."""
     _accounts.clear()
     _pages.clear()
+    sessions.forget_all()
 
 
 def _region_key() -> tuple[str, Any]:

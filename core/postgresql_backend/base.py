@@ -1,0 +1,84 @@
+"""django-tenants' PostgreSQL backend, minus two round trips that every request paid.
+
+1. **The search path is set only when it changes.** django-tenants forgets the connection's
+   search path whenever a tenant is set — twice per request (the routing middleware sets the
+   region, and ``public`` again afterwards) — so the first query of every request was preceded
+   by a ``SET search_path``. Here the path last *issued* on this physical connection is kept
+   (``_issued_search_path``) and a ``SET`` is sent only when the wanted path differs. It is
+   forgotten whenever PostgreSQL may have dropped it: a new connection, ``close()``, a rollback,
+   a rollback to a savepoint, and a failed ``SET`` — the cases where django-tenants itself
+   forgets it. Nothing in the project sets the search path by hand (functions carry their own
+   ``SET search_path FROM CURRENT``).
+
+2. **The health check of a persistent connection asks the socket before the server.** With
+   ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before the first query of every request. An
+   idle, healthy connection has nothing to read; one that the server closed (a restart, an
+   idle timeout, ``pg_terminate_backend``) is readable — PostgreSQL sends an error message and
+   the end of the stream. So the socket is polled without waiting: nothing readable and an idle
+   connection means usable; anything readable falls back to Django's ``SELECT 1``, which then
+   decides.
+"""
+
+from __future__ import annotations
+
+import select
+from typing import Any
+
+from django_tenants.postgresql_backend import base as tenants_base
+from psycopg import pq
+
+
+class DatabaseWrapper(tenants_base.DatabaseWrapper):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._issued_search_path: list[str] | None = None
+        super().__init__(*args, **kwargs)
+
+    # --- the search path ------------------------------------------------------------------------
+
+    def _forget_search_path(self) -> None:
+        self._issued_search_path = None
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> Any:
+        self._forget_search_path()
+        return super().get_new_connection(conn_params)
+
+    def close(self) -> None:
+        self._forget_search_path()
+        super().close()
+
+    def rollback(self) -> None:
+        self._forget_search_path()
+        super().rollback()
+
+    def savepoint_rollback(self, sid: str) -> None:
+        try:
+            super().savepoint_rollback(sid)
+        finally:
+            self._forget_search_path()
+
+    def _handle_search_path(self, cursor: Any = None) -> None:
+        if self._setting_search_path:
+            return
+        if self.connection is not None and self.schema_name:
+            wanted = self._get_cursor_search_paths()
+            if wanted == self._issued_search_path:
+                self.search_path_set_schemas = wanted
+                return
+        super()._handle_search_path(cursor)
+        # django-tenants records the path only when the SET succeeded
+        self._issued_search_path = self.search_path_set_schemas
+
+    # --- the health check -----------------------------------------------------------------------
+
+    def is_usable(self) -> bool:
+        conn = self.connection
+        if conn is None or conn.closed:
+            return False
+        if conn.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+            try:
+                readable, _, _ = select.select([conn.fileno()], [], [], 0)
+            except (OSError, ValueError):
+                return False
+            if not readable:
+                return True
+        return bool(super().is_usable())
