@@ -6,11 +6,9 @@ know Django's base wrapper, hence this Protocol and the single cast.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
-import psycopg
 from django.db import connection
 
 
@@ -28,31 +26,14 @@ class TenantConnection(Protocol):
 db = cast(TenantConnection, connection)
 
 
-_NEVER_BY_COUNT = 2**31
-
-
 def fetch_prepared(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
-    """Rows of ``sql`` run as a server-side prepared statement on Django's connection.
+    """Rows of ``sql`` run as a server-side prepared statement on Django's connection
+    (``core.postgresql_backend``).
 
     For the few statements every request runs (the versions read): Django binds parameters on
     the client, so PostgreSQL parses and plans each of them anew — longer than executing them.
     Prepared once per connection, a statement is only executed; PostgreSQL plans it again by
     itself when the search path (the region) or a table it reads changes. The statement shows in
     Django's query log (tests count it) like any other."""
-    started = time.monotonic()
-    with connection.cursor() as cursor:  # connects and sets the search path, as for any query
-        conn = cursor.cursor.connection
-        # Django turns psycopg's automatic preparing off (prepare_threshold None, for poolers
-        # that cannot keep prepared statements); an explicit prepare needs it on: a threshold
-        # no other query ever reaches, for the duration of this one
-        threshold = conn.prepare_threshold
-        conn.prepare_threshold = _NEVER_BY_COUNT
-        try:
-            with psycopg.Cursor(conn) as raw:
-                raw.execute(sql, params, prepare=True)
-                rows = raw.fetchall()
-        finally:
-            conn.prepare_threshold = threshold
-    if connection.queries_logged:
-        connection.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+    rows: list[tuple[Any, ...]] = cast(Any, connection).fetch_prepared(sql, params)
     return rows

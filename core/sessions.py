@@ -113,6 +113,17 @@ def confirm_pending() -> None:
     settle(pending, row[0] if row else None)
 
 
+_IMMUTABLE = (str, int, float, bool, type(None))
+
+
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy the request may change without touching the memory: shallow when every value is
+    immutable (the usual session: ids, hashes, the messages as one JSON string), else deep."""
+    if all(isinstance(v, _IMMUTABLE) for v in data.values()):
+        return dict(data)
+    return copy.deepcopy(data)
+
+
 class SessionStore(db_sessions.SessionStore):
     _written: tuple[str, dict[str, Any]] | None = None  # what save() wrote (create_model_instance)
 
@@ -125,7 +136,7 @@ class SessionStore(db_sessions.SessionStore):
         if hit is not None:
             stored, decoded = hit
             _pending.set(Pending(db.schema_name, key, stored))
-            return copy.deepcopy(decoded)
+            return _copy(decoded)
         return self.load_fresh()
 
     def load_fresh(self) -> dict[str, Any]:
@@ -139,7 +150,7 @@ class SessionStore(db_sessions.SessionStore):
             return {}
         decoded = self.decode(row.session_data)
         _memo.set((db.schema_name, key), (row.session_data, decoded))
-        return copy.deepcopy(decoded)
+        return _copy(decoded)
 
     def reload(self) -> None:
         """Drop what this object read and read the row again."""
@@ -159,7 +170,7 @@ class SessionStore(db_sessions.SessionStore):
         super().save(must_create=must_create)
         if self._written is not None and self.session_key:
             stored, data = self._written
-            _memo.set((db.schema_name, self.session_key), (stored, copy.deepcopy(data)))
+            _memo.set((db.schema_name, self.session_key), (stored, _copy(data)))
 
     def delete(self, session_key: str | None = None) -> None:
         key = session_key or self.session_key

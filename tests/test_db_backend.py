@@ -60,7 +60,7 @@ def _own_connection() -> DatabaseWrapper:
     return wrapper
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_the_health_check_sees_a_terminated_connection_without_a_query():
     other = _own_connection()
     try:
@@ -77,7 +77,7 @@ def test_the_health_check_sees_a_terminated_connection_without_a_query():
         other.close()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_the_health_check_sends_no_query_on_a_live_idle_connection():
     other = _own_connection()
     try:

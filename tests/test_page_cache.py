@@ -97,6 +97,34 @@ def test_a_saved_mark_is_in_the_next_diary_request_and_journal(w, region_a, logi
     assert f'data-mark="{mark.pk}"' not in teacher.get(grid_url(w)).content.decode()
 
 
+def test_a_held_page_is_sent_before_the_view_while_its_versions_hold(w, region_a, login, monkeypatch):
+    """RememberedPageMiddleware: a page this process holds goes out before URL resolution and
+    the view — same headers as the rendered one — and never once a version under it moved."""
+    from regions.journal import views
+
+    for person, url in ((w.st1, diary_url(w)), (w.teacher, grid_url(w))):
+        client = login(person, Client(HTTP_HOST="r05.localhost"))
+        rendered = client.get(url)
+        assert rendered.status_code == 200 and "X-Page-Cache" not in rendered
+        calls: list[object] = []
+        real = views.viewer_for
+        monkeypatch.setattr(
+            views, "viewer_for", lambda user, _real=real, _calls=calls: _calls.append(user) or _real(user)
+        )
+        held = client.get(url)
+        assert held["X-Page-Cache"] == "hit" and calls == []  # the view did not run
+        assert set(held.headers) - {"X-Page-Cache"} == set(rendered.headers)
+        assert _without_tokens(held) == _without_tokens(rendered)
+        with tenant_context(region_a):
+            services.mark_create(
+                actor=w.teacher.user, lesson_id=w.lesson.pk, student_id=w.st1.pk, value="4",
+                control_form_id=w.test.pk,
+            )  # fmt: skip
+        again = client.get(url)
+        assert "X-Page-Cache" not in again and len(calls) == 1  # rendered by the view anew
+        monkeypatch.undo()
+
+
 def test_attendance_topic_homework_and_done_flag_reach_the_diary(w, region_a, login):
     student = login(w.st1)
     cached_twice(student, diary_url(w))
@@ -236,6 +264,20 @@ def test_each_browser_gets_its_own_csrf_token(w, region_a, login):
         f"/diary/homework/{homework.pk}/done/", {"done": "1", "csrfmiddlewaretoken": token.group(1)}
     )
     assert response.status_code == 302
+    # with the browser's CSRF cookie set, a cached page masks its secret itself (versions._csrf_token):
+    # a fresh token per response, accepted like Django's own, and a forged one is not
+    second.get(diary_url(w))  # rendered anew: the done flag moved the class's version
+    tokens = set()
+    for _ in range(3):
+        page = second.get(diary_url(w))
+        assert page["X-Page-Cache"] == "hit"
+        tokens.add(re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[0])
+    assert len(tokens) == 3
+    token_value = tokens.pop()
+    forged = token_value[:32] + ("a" if token_value[32] != "a" else "b") + token_value[33:]
+    url = f"/diary/homework/{homework.pk}/done/"
+    assert second.post(url, {"done": "0", "csrfmiddlewaretoken": forged}).status_code == 403
+    assert second.post(url, {"done": "0", "csrfmiddlewaretoken": token_value}).status_code == 302
 
 
 def test_a_page_with_a_message_is_rendered_not_cached(w, region_a, login):

@@ -74,6 +74,8 @@ MIDDLEWARE = [
     "tenants.middleware.RegionStatusMiddleware",
     # innermost: sees every 403 of a served region (a suspended region's page is not a denial)
     "core.sso.middleware.DeniedAccessLogMiddleware",
+    # innermost of all: a journal page this process already holds, before URL resolution
+    "regions.journal.middleware.RememberedPageMiddleware",
 ]
 
 TEMPLATES = [

@@ -10,7 +10,10 @@
    forgets it. Nothing in the project sets the search path by hand (functions carry their own
    ``SET search_path FROM CURRENT``).
 
-2. **The health check of a persistent connection asks the socket before the server.** With
+2. **A statement every request runs can be prepared** (``fetch_prepared``, used through
+   ``core.db.fetch_prepared``): see there.
+
+3. **The health check of a persistent connection asks the socket before the server.** With
    ``CONN_HEALTH_CHECKS`` Django sends ``SELECT 1`` before the first query of every request. An
    idle, healthy connection has nothing to read; one that the server closed (a restart, an
    idle timeout, ``pg_terminate_backend``) is readable — PostgreSQL sends an error message and
@@ -22,15 +25,24 @@
 from __future__ import annotations
 
 import select
+import time
+from collections.abc import Sequence
 from typing import Any
 
+import psycopg
 from django_tenants.postgresql_backend import base as tenants_base
 from psycopg import pq
+
+# Django turns psycopg's automatic preparing off (prepare_threshold None, for poolers that
+# cannot keep prepared statements); an explicit prepare needs a threshold: one no statement
+# ever reaches by count, set only while a prepared statement runs
+_NEVER_BY_COUNT = 2**31
 
 
 class DatabaseWrapper(tenants_base.DatabaseWrapper):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._issued_search_path: list[str] | None = None
+        self._prepared_cursor: tuple[Any, psycopg.Cursor[Any]] | None = None
         super().__init__(*args, **kwargs)
 
     # --- the search path ------------------------------------------------------------------------
@@ -44,6 +56,7 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
 
     def close(self) -> None:
         self._forget_search_path()
+        self._prepared_cursor = None
         super().close()
 
     def rollback(self) -> None:
@@ -82,3 +95,33 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
             if not readable:
                 return True
         return bool(super().is_usable())
+
+    # --- prepared statements --------------------------------------------------------------------
+
+    def fetch_prepared(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        """Rows of ``sql``, run as a server-side prepared statement: what ``cursor()`` does
+        before a query (health check, connection, thread and broken-transaction checks, the
+        search path, database errors as Django's), then psycopg's own cursor — kept per
+        connection — instead of Django's client-side binding cursor and its wrapper."""
+        started = time.monotonic()
+        self.close_if_health_check_failed()
+        self.ensure_connection()
+        self.validate_thread_sharing()
+        self.validate_no_broken_transaction()
+        with self.wrap_database_errors:
+            self._handle_search_path()
+            conn = self.connection
+            kept = self._prepared_cursor
+            if kept is None or kept[0] is not conn or kept[1].closed:
+                kept = self._prepared_cursor = (conn, psycopg.Cursor(conn))
+            cursor = kept[1]
+            threshold = conn.prepare_threshold
+            conn.prepare_threshold = _NEVER_BY_COUNT
+            try:
+                cursor.execute(sql, params, prepare=True)
+                rows = cursor.fetchall()
+            finally:
+                conn.prepare_threshold = threshold
+        if self.queries_logged:
+            self.queries_log.append({"sql": sql, "time": f"{time.monotonic() - started:.3f}"})
+        return rows

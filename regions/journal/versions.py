@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
-from django.middleware.csrf import get_token
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, get_token
 from django.utils import timezone, translation
 
 from core import sessions
@@ -80,12 +81,15 @@ def read(scopes: Iterable[str]) -> dict[str, int]:
 
 _accounts = Memo(getattr(settings, "JOURNAL_MEMO_ACCOUNTS", 4096))
 _pages = Memo(getattr(settings, "JOURNAL_MEMO_PAGES", 256))
+# URLs (with their query) of the pages in _pages, of any user: other URLs skip the lookup at once
+_page_paths = Memo(getattr(settings, "JOURNAL_MEMO_PAGES", 256))
 
 
 def clear_process_caches() -> None:
     """Forget what this process remembers (tests: a rolled-back test leaves nothing behind)."""
     _accounts.clear()
     _pages.clear()
+    _page_paths.clear()
     sessions.forget_all()
 
 
@@ -108,6 +112,14 @@ class Account:
     scopes: frozenset[str] = frozenset()
 
 
+def _clone(instance: Any) -> Any:
+    """A copy of a model instance, as ``copy.copy`` makes it (``Model.__getstate__``: its own
+    ``__dict__`` and field cache) without the pickling protocol's model lookup and checks."""
+    clone = instance.__class__.__new__(instance.__class__)
+    clone.__dict__.update(instance.__getstate__())
+    return clone
+
+
 def account_user(user_id: int, load: Callable[[int], Any]) -> Any:
     """The user ``user_id`` of the current region — from this process's memory when neither
     the region's roster nor the account changed since, else ``load(user_id)``. The user
@@ -124,7 +136,7 @@ def account_user(user_id: int, load: Callable[[int], Any]) -> Any:
             return None
         entry = Account(stamp=stamp, user=loaded, scopes=entry.scopes if entry is not None else frozenset())
         _accounts.set(key, entry)
-    user = copy.copy(entry.user)
+    user = _clone(entry.user)
     user._versions = versions
     user._account = entry
     if entry.viewer is not None:
@@ -173,6 +185,56 @@ _CSRF_SLOT = "\x00csrf\x00"
 _CSRF_SLOT_BYTES = _CSRF_SLOT.encode()
 
 
+_CSRF_INDEX = {c: i for i, c in enumerate(CSRF_ALLOWED_CHARS)}
+_CSRF_BASE = len(CSRF_ALLOWED_CHARS)
+_CSRF_BYTE_LIMIT = 256 - 256 % _CSRF_BASE  # bytes at or over it are dropped: no modulo bias
+
+
+def _csrf_token(request: HttpRequest) -> str:
+    """``django.middleware.csrf.get_token``, with its per-response mask drawn from one
+    ``os.urandom`` call instead of 32 ``secrets.choice`` calls (each a system call) — the same
+    alphabet, uniform, and the same cipher, so Django's middleware unmasks it as its own.
+    Without a CSRF cookie yet, Django's own function makes and sets one."""
+    secret = request.META.get("CSRF_COOKIE")
+    if not secret or len(secret) != CSRF_SECRET_LENGTH or not set(secret) <= _CSRF_INDEX.keys():
+        return get_token(request)
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True  # as get_token: the cookie's expiry is renewed
+    mask: list[int] = []
+    while len(mask) < len(secret):
+        mask.extend(b % _CSRF_BASE for b in os.urandom(2 * len(secret)) if b < _CSRF_BYTE_LIMIT)
+    mask = mask[: len(secret)]
+    chars = CSRF_ALLOWED_CHARS
+    cipher = "".join(chars[(_CSRF_INDEX[c] + m) % _CSRF_BASE] for c, m in zip(secret, mask, strict=True))
+    return "".join(chars[m] for m in mask) + cipher
+
+
+def _page_key(request: HttpRequest, user: Any) -> tuple[Any, ...]:
+    """Per region, user, URL (with its query), language, day and region name."""
+    tenant = getattr(request, "tenant", None)
+    return (
+        *_region_key(),
+        user.pk,
+        request.get_full_path(),
+        translation.get_language(),
+        timezone.localdate().isoformat(),
+        getattr(tenant, "name", ""),
+    )
+
+
+def _page_response(request: HttpRequest, hit: tuple[Any, str, bytes]) -> HttpResponse:
+    _stamp, content_type, body = hit
+    token = _csrf_token(request).encode()
+    response = HttpResponse(body.replace(_CSRF_SLOT_BYTES, token), content_type=content_type)
+    response["X-Page-Cache"] = "hit"
+    return response
+
+
+def _cacheable(request: HttpRequest, user: Any) -> bool:
+    if not getattr(settings, "JOURNAL_PAGE_CACHE", True) or not user.is_authenticated:
+        return False
+    return not len(get_messages(request))  # a page showing a one-time message is rendered
+
+
 def cached_page(
     request: HttpRequest, *, name: str, scopes: Iterable[str], render: Callable[[], HttpResponse]
 ) -> HttpResponse:
@@ -181,42 +243,49 @@ def cached_page(
 
     Only a 200 is kept, never a page that shows a one-time message. A cached page gets the
     request's own CSRF token. ``JOURNAL_PAGE_CACHE = False`` turns the cache off (the benchmark
-    measures both)."""
+    measures both). ``name`` names the page in the shared cache's key."""
     user = request.user
-    if not getattr(settings, "JOURNAL_PAGE_CACHE", True) or not user.is_authenticated:
-        return render()
-    storage = get_messages(request)
-    if len(storage):
+    if not _cacheable(request, user) or user.pk is None:
         return render()
     versions = versions_for(user, {REGION, user_scope(user.pk), *scopes})
     stamp = tuple(sorted(versions.items()))
-    tenant = getattr(request, "tenant", None)
-    key = (
-        *_region_key(),
-        name,
-        user.pk,
-        request.get_full_path(),
-        translation.get_language(),
-        timezone.localdate().isoformat(),
-        getattr(tenant, "name", ""),
-    )
+    key = _page_key(request, user)
     # (a digest: a path and a region's name make keys too long and spaced for a cache key)
-    shared_key = "journal:page:" + hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
+    shared_key = f"journal:{name}:" + hashlib.blake2b(repr(key).encode(), digest_size=16).hexdigest()
     hit = _pages.get(key)
     if hit is None or hit[0] != stamp:
         hit = cache.get(shared_key)
         if hit is not None and hit[0] == stamp:
             _pages.set(key, hit)
+            _page_paths.set(request.get_full_path(), True)
     if hit is not None and hit[0] == stamp:
-        _stamp, content_type, body = hit
-        token = get_token(request).encode()
-        response = HttpResponse(body.replace(_CSRF_SLOT_BYTES, token), content_type=content_type)
-        response["X-Page-Cache"] = "hit"
-        return response
+        return _page_response(request, hit)
     response = render()
     if response.status_code == 200 and not getattr(response, "streaming", False):
         text = _CSRF_INPUT.sub(rf"\g<1>{_CSRF_SLOT}\g<2>", response.content.decode(response.charset))
         entry = (stamp, response["Content-Type"], text.encode(response.charset))
         _pages.set(key, entry)
+        _page_paths.set(request.get_full_path(), True)
         cache.set(shared_key, entry, timeout=getattr(settings, "JOURNAL_PAGE_CACHE_TTL", 3600))
     return response
+
+
+def remembered_page(request: HttpRequest) -> HttpResponse | None:
+    """The page this process last sent this user for this URL, if every version it was made
+    under still holds — checked before the URL is resolved and the view runs
+    (``regions.journal.middleware.RememberedPageMiddleware``). The page's scopes are the keys of
+    its stamp; the versions read with the account already carry them (``Account.scopes``), so
+    this costs no query of its own. None: let the view answer (it caches what it renders)."""
+    if request.method != "GET" or _page_paths.get(request.get_full_path()) is None:
+        return None
+    user = request.user
+    if not _cacheable(request, user):
+        return None
+    hit = _pages.get(_page_key(request, user))
+    if hit is None:
+        return None
+    stamp = hit[0]
+    versions = versions_for(user, (scope for scope, _n in stamp))
+    if tuple(sorted(versions.items())) != stamp:
+        return None
+    return _page_response(request, hit)
