@@ -23,7 +23,6 @@ same code never sees the old one's pages).
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import os
 import re
