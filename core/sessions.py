@@ -10,9 +10,9 @@ Django's ``cached_db`` engine reads the session from Redis on every request: a r
   still holds exactly that ``session_data`` and has not expired. In a region the confirmation
   rides on the request's first query — the versions read of ``regions.journal.versions.read``,
   which every signed-in page does first — so a cached journal page or diary week costs one
-  round trip in all. Anywhere else (the federal console, a page that reads the versions later)
-  ``AuthenticationMiddleware`` below confirms it with a query of its own before the user is
-  handed out.
+  round trip in all. The memory is used only for that lookup of the user in a region; any
+  other first access to a session (a page that writes it without asking for the user, the
+  federal console) reads the row, as Django's engine does.
 * a row that is gone (logout here or in another process, a back-channel logout from the
   identity provider), changed (any save re-signs the data) or expired fails the check: the
   memory is dropped, the session is read anew, and the user decided again from it.
@@ -55,8 +55,11 @@ class Pending:
 
 
 _pending: ContextVar[Pending | None] = ContextVar("session_pending", default=None)
-# only a request's session is taken from memory (SessionMiddleware below confirms what it left)
-_in_request: ContextVar[bool] = ContextVar("session_in_request", default=False)
+# Memory is used only while this is set: inside AuthenticationMiddleware's user lookup in a
+# region, where the backend's first query (the versions read) confirms the session before
+# Django's auth does anything with it. Every other first access reads the row: a page that
+# writes the session without asking for the user never builds on unconfirmed data.
+_from_memory: ContextVar[bool] = ContextVar("session_from_memory", default=False)
 
 
 class SessionChanged(Exception):
@@ -132,7 +135,7 @@ class SessionStore(db_sessions.SessionStore):
         if not key:
             return {}
         memo_key = (db.schema_name, key)
-        hit = _memo.get(memo_key) if _in_request.get() else None
+        hit = _memo.get(memo_key) if _from_memory.get() else None
         if hit is not None:
             stored, decoded = hit
             _pending.set(Pending(db.schema_name, key, stored))
@@ -180,36 +183,44 @@ class SessionStore(db_sessions.SessionStore):
 
 
 class SessionMiddleware(DjangoSessionMiddleware):
-    """Django's, plus: a request starts owing nothing, and a session it read from memory but
-    never had confirmed (no user asked for) is confirmed before the response leaves."""
+    """Django's, plus: a request starts owing nothing; a session still unconfirmed at the end
+    (only when the user lookup failed between reading and confirming it) is neither trusted nor
+    saved."""
 
     def process_request(self, request: HttpRequest) -> None:
         _pending.set(None)
-        _in_request.set(True)
+        _from_memory.set(False)
         super().process_request(request)
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         try:
             confirm_pending()
         except SessionChanged:
-            pass  # forgotten; the response used nothing but the session's own data
+            request.session.modified = False  # nothing built on unconfirmed data is written
         finally:
             _pending.set(None)
-            _in_request.set(False)
+            _from_memory.set(False)
         return super().process_response(request, response)
 
 
 def _user(request: HttpRequest) -> Any:
-    """``auth.get_user``, with the session confirmed by the database before the user is used."""
+    """``auth.get_user``, with a remembered session confirmed by the database before the user
+    is used: in a region by the backend's first query, else (the federal console) by reading
+    the row, as Django's own engine does."""
+    in_region = db.schema_name != settings.PUBLIC_SCHEMA_NAME
+    token = _from_memory.set(in_region)
     try:
         user = auth.get_user(request)
-        confirm_pending()
+        confirm_pending()  # the backend returned before its versions read (an unusable id)
         return user
     except SessionChanged:
+        _from_memory.set(False)
         session = request.session
         if isinstance(session, SessionStore):
             session.reload()
         return auth.get_user(request)
+    finally:
+        _from_memory.reset(token)
 
 
 def get_user(request: HttpRequest) -> Any:

@@ -4,6 +4,7 @@ persistent connection tells a dead connection from a live one without a query.""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -117,3 +118,33 @@ def test_a_prepared_statement_reads_the_schema_of_each_request(region_a, region_
             "SELECT count(*) FROM pg_prepared_statements WHERE statement = %s", [sql.replace("%s", "$1")]
         )
         assert cursor.fetchone()[0] == 1
+
+
+def _current_schema() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        return str(cursor.fetchone()[0])
+
+
+def test_a_search_path_undone_by_an_aborted_commit_is_sent_again(django_db_setup, django_db_blocker):
+    """An error caught inside atomic() without a savepoint aborts the transaction; Django's
+    COMMIT is then a ROLLBACK in PostgreSQL, which undoes a SET issued in it, without an error.
+    (Outside the test transaction: the test's own atomic would make this a savepoint.)"""
+    from django.db import DatabaseError
+
+    from tenants.models import Region
+
+    with django_db_blocker.unblock():
+        try:
+            a = Region.objects.get(code="05")
+            b = Region.objects.get(code="16")
+            with schema_context(a.schema_name):
+                assert _current_schema() == a.schema_name
+            with transaction.atomic(), schema_context(b.schema_name), connection.cursor() as cursor:
+                cursor.execute("SELECT 1")  # SET search_path to b, inside the transaction
+                with contextlib.suppress(DatabaseError):  # caught inside atomic: the anti-pattern
+                    cursor.execute("SELECT 1/0")
+            with schema_context(b.schema_name):
+                assert _current_schema() == b.schema_name
+        finally:
+            connection.close()

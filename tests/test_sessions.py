@@ -10,7 +10,7 @@ import datetime
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.db import connection
-from django.test import Client
+from django.test import Client, override_settings
 from django_tenants.utils import schema_context, tenant_context
 
 from core import sessions
@@ -124,3 +124,51 @@ def test_outside_a_request_the_session_is_read_from_the_database(w, region_a, cl
     _sql(region_a, "DELETE FROM django_session WHERE session_key = %s", [key])
     with tenant_context(region_a):
         assert sessions.SessionStore(session_key=key).load() == {}
+
+
+@pytest.fixture
+def sign_in_page(monkeypatch):
+    """The real /accounts/login/ view with an identity provider configured (no network): it
+    writes the session (the login flow's state) without asking for the user."""
+    from core.sso import views as sso_views
+
+    monkeypatch.setattr(sso_views, "identity_configured", lambda: True)
+    monkeypatch.setattr(
+        sso_views, "discovery", lambda realm: {"authorization_endpoint": "https://idp.example/auth"}
+    )
+
+
+def test_an_expired_session_is_not_revived_by_a_page_that_writes_the_session(
+    w, region_a, client_a, sign_in_page
+):
+    key = _signed_in(client_a, region_a, w.st1.user)
+    assert client_a.get(DIARY).status_code == 200  # remembered
+    past = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+    assert (
+        _sql(region_a, "UPDATE django_session SET expire_date = %s WHERE session_key = %s", [past, key]) == 1
+    )
+    assert client_a.get("/accounts/login/").status_code == 302  # to the identity provider
+    with tenant_context(region_a), connection.cursor() as cursor:
+        cursor.execute("SELECT expire_date > now() FROM django_session WHERE session_key = %s", [key])
+        assert cursor.fetchone() == (False,)  # the expired row was not saved again
+    assert client_a.get(DIARY).status_code == 302
+
+
+def test_the_sign_in_page_works_after_a_logout_elsewhere(w, region_a, client_a, sign_in_page):
+    key = _signed_in(client_a, region_a, w.st1.user)
+    assert client_a.get(DIARY).status_code == 200
+    assert _sql(region_a, "DELETE FROM django_session WHERE session_key = %s", [key]) == 1
+    assert client_a.get("/accounts/login/").status_code == 302  # not 400 (a save to a gone row)
+
+
+def test_the_federal_console_refuses_a_deleted_session_during_a_key_rotation(public_client, federal_operator):
+    """With SECRET_KEY_FALLBACKS Django re-saves a session signed with an old key under a new
+    key; the session must be confirmed before that, or a logout elsewhere would be undone."""
+    with override_settings(SECRET_KEY="old-secret-key"):
+        public_client.force_login(federal_operator)
+        assert public_client.get("/").status_code == 200
+    key = public_client.cookies["sessionid"].value
+    with schema_context("public"), connection.cursor() as cursor:
+        cursor.execute("DELETE FROM django_session WHERE session_key = %s", [key])
+    with override_settings(SECRET_KEY="new-secret-key", SECRET_KEY_FALLBACKS=["old-secret-key"]):
+        assert public_client.get("/").status_code == 302

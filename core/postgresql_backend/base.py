@@ -7,7 +7,8 @@
    (``_issued_search_path``) and a ``SET`` is sent only when the wanted path differs. It is
    forgotten whenever PostgreSQL may have dropped it: a new connection, ``close()``, a rollback,
    a rollback to a savepoint, and a failed ``SET`` — the cases where django-tenants itself
-   forgets it. Nothing in the project sets the search path by hand (functions carry their own
+   forgets it — and a COMMIT of a transaction an error aborted (PostgreSQL rolls it back).
+   Nothing in the project sets the search path by hand (functions carry their own
    ``SET search_path FROM CURRENT``).
 
 2. **A statement every request runs can be prepared** (``fetch_prepared``, used through
@@ -63,6 +64,14 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
         self._forget_search_path()
         super().rollback()
 
+    def _commit(self) -> None:
+        # COMMIT of a transaction that an error aborted (one caught inside atomic() without a
+        # savepoint) is a ROLLBACK in PostgreSQL, without an error: a SET in it is undone too
+        conn = self.connection
+        if conn is not None and conn.info.transaction_status == pq.TransactionStatus.INERROR:
+            self._forget_search_path()
+        super()._commit()
+
     def savepoint_rollback(self, sid: str) -> None:
         try:
             super().savepoint_rollback(sid)
@@ -88,11 +97,13 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
         if conn is None or conn.closed:
             return False
         if conn.pgconn.transaction_status == pq.TransactionStatus.IDLE:
+            poller = select.poll()  # not select(): descriptors over 1024 are fine
             try:
-                readable, _, _ = select.select([conn.fileno()], [], [], 0)
+                poller.register(conn.fileno(), select.POLLIN)
+                ready = poller.poll(0)
             except (OSError, ValueError):
                 return False
-            if not readable:
+            if not ready:
                 return True
         return bool(super().is_usable())
 
