@@ -2,8 +2,9 @@
 
 ``django.core.cache.backends.redis.RedisCacheClient.get_client`` builds a new ``redis.Redis``
 for every cache operation; redis-py 5+ fills ~170 response callbacks and an event dispatcher in
-that constructor, which cost more than the round trip to Redis itself — paid by every request
-that reads its session (``cached_db``). A ``redis.Redis`` is safe to share between threads (it
+that constructor, which cost more than the round trip to Redis itself — paid by every cache
+call (the routing version, the pages' shared copies; sessions were in Redis when this was
+measured). A ``redis.Redis`` is safe to share between threads (it
 takes a connection from its pool per command), and Django keeps a cache object per thread anyway.
 """
 

@@ -17,9 +17,9 @@ Django's ``cached_db`` engine reads the session from Redis on every request: a r
   identity provider), changed (any save re-signs the data) or expired fails the check: the
   memory is dropped, the session is read anew, and the user decided again from it.
 
-A process remembers what it writes itself and forgets what it deletes. Nothing is ever taken from the memory
-without the database confirming it in the same request, so a revoked session is refused from
-its very next request, in every process.
+A process remembers what it writes itself and forgets what it deletes. Nothing is ever taken
+from the memory without the database confirming it in the same request, so a revoked session
+is refused from its very next request, in every process.
 """
 
 from __future__ import annotations

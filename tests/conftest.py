@@ -95,11 +95,13 @@ def _back_to_public() -> Iterator[None]:
     tenant_db.set_schema_to_public()
     # A test's transaction is rolled back, never committed: what this process remembered from
     # it (a region created in the test, say) would outlive the rows (tenants.routing).
+    from core.sessions import forget_all as forget_sessions
     from regions.journal.versions import clear_process_caches
     from tenants.routing import forget_routes
 
     forget_routes()
     clear_process_caches()
+    forget_sessions()
 
 
 @pytest.fixture(autouse=True)

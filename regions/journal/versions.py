@@ -56,11 +56,10 @@ def group_scope(group_id: int) -> str:
     return f"g:{group_id}"
 
 
-# the versions, and the check of a session taken from memory (core.sessions.CHECK_SQL) as a last row
+# the versions, and the check of a session taken from memory as a last row (its parameters follow)
 _READ_WITH_SESSION = (
-    "SELECT scope, n, NULL FROM journal_dataversion WHERE scope = ANY(%s) "
-    "UNION ALL SELECT NULL, NULL, (SELECT session_data FROM django_session "
-    "WHERE session_key = %s AND expire_date > %s)"
+    "SELECT scope, n, NULL FROM journal_dataversion WHERE scope = ANY(%s) "  # noqa: S608 — constants only
+    "UNION ALL SELECT NULL, NULL, (" + sessions.CHECK_SQL + ")"
 )
 
 
@@ -89,7 +88,6 @@ def clear_process_caches() -> None:
     _accounts.clear()
     _pages.clear()
     _page_paths.clear()
-    sessions.forget_all()
 
 
 def _region_key() -> tuple[str, Any]:
@@ -228,6 +226,11 @@ def _page_response(request: HttpRequest, hit: tuple[Any, str, bytes]) -> HttpRes
     return response
 
 
+def _remember_page(request: HttpRequest, key: tuple[Any, ...], entry: tuple[Any, str, bytes]) -> None:
+    _pages.set(key, entry)
+    _page_paths.set(request.get_full_path(), True)
+
+
 def _cacheable(request: HttpRequest, user: Any) -> bool:
     if not getattr(settings, "JOURNAL_PAGE_CACHE", True) or not user.is_authenticated:
         return False
@@ -255,16 +258,14 @@ def cached_page(
     if hit is None or hit[0] != stamp:
         hit = cache.get(shared_key)
         if hit is not None and hit[0] == stamp:
-            _pages.set(key, hit)
-            _page_paths.set(request.get_full_path(), True)
+            _remember_page(request, key, hit)
     if hit is not None and hit[0] == stamp:
         return _page_response(request, hit)
     response = render()
     if response.status_code == 200 and not getattr(response, "streaming", False):
         text = _CSRF_INPUT.sub(rf"\g<1>{_CSRF_SLOT}\g<2>", response.content.decode(response.charset))
         entry = (stamp, response["Content-Type"], text.encode(response.charset))
-        _pages.set(key, entry)
-        _page_paths.set(request.get_full_path(), True)
+        _remember_page(request, key, entry)
         cache.set(shared_key, entry, timeout=getattr(settings, "JOURNAL_PAGE_CACHE_TTL", 3600))
     return response
 
@@ -275,7 +276,11 @@ def remembered_page(request: HttpRequest) -> HttpResponse | None:
     (``regions.journal.middleware.RememberedPageMiddleware``). The page's scopes are the keys of
     its stamp; the versions read with the account already carry them (``Account.scopes``), so
     this costs no query of its own. None: let the view answer (it caches what it renders)."""
-    if request.method != "GET" or _page_paths.get(request.get_full_path()) is None:
+    if (
+        request.method != "GET"
+        or db.schema_name == settings.PUBLIC_SCHEMA_NAME  # the journal's pages are a region's
+        or _page_paths.get(request.get_full_path()) is None
+    ):
         return None
     user = request.user
     if not _cacheable(request, user):
