@@ -11,32 +11,42 @@ import operator
 import re
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 _NON_DIGITS = re.compile(r"[\s\-]")
 
 
 def _digits(value: str, what: str, lengths: tuple[int, ...]) -> str:
+    """``what``: the identifier's name as an untranslated msgid (``gettext_noop``), translated
+    only when the value fails — a catalog lookup costs more than the whole check of a good one."""
     if value and len(value) in lengths and value.isascii() and value.isdigit():
         return value  # the common case, without a regex
     cleaned = _NON_DIGITS.sub("", value or "")
     if not cleaned:
-        raise ValueError(_("%(what)s: пустое значение") % {"what": what})
+        raise ValueError(_("%(what)s: пустое значение") % {"what": _(what)})
     if not cleaned.isdigit():
-        raise ValueError(_("%(what)s: допускаются только цифры") % {"what": what})
+        raise ValueError(_("%(what)s: допускаются только цифры") % {"what": _(what)})
     if len(cleaned) not in lengths:
         expected = _(" или ").join(str(n) for n in lengths)
         raise ValueError(
             _("%(what)s: должно быть %(expected)s цифр, получено %(cleaned_count)s")
-            % {"what": what, "expected": expected, "cleaned_count": len(cleaned)}
+            % {"what": _(what), "expected": expected, "cleaned_count": len(cleaned)}
         )
     return cleaned
 
 
-_SNILS_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2, 1)
+L_SNILS = gettext_noop("СНИЛС")
+L_OGRN = gettext_noop("ОГРН")
+L_INN = gettext_noop("ИНН")
 
 
 def snils_checksum(first9: str) -> int:
-    total = sum(map(operator.mul, map(int, first9), _SNILS_WEIGHTS))
+    # digit × weight over the ASCII codes: the codes' offset (48 × the weights' sum, 45) is
+    # taken off once instead of converting each digit (a fifth of the time of map(int, …)).
+    c = first9.encode("ascii")
+    total = (
+        9 * c[0] + 8 * c[1] + 7 * c[2] + 6 * c[3] + 5 * c[4] + 4 * c[5] + 3 * c[6] + 2 * c[7] + c[8] - 2160
+    )
     if total < 100:
         return total
     if total in (100, 101):
@@ -47,7 +57,13 @@ def snils_checksum(first9: str) -> int:
 
 def normalize_snils(value: str) -> str:
     """``123-456-789 64`` → ``12345678964``. The check number applies to numbers above 001-001-998."""
-    digits = _digits(value, _("СНИЛС"), (11,))
+    if len(value) == 14 and value[3] == "-" and value[7] == "-" and value[11] == " ":
+        # as registries print it: no regex
+        digits = value[0:3] + value[4:7] + value[8:11] + value[12:14]
+        if not (digits.isascii() and digits.isdigit()):
+            digits = _digits(value, L_SNILS, (11,))
+    else:
+        digits = _digits(value, L_SNILS, (11,))
     body, check = digits[:9], int(digits[9:])
     if int(body) > 1001998 and snils_checksum(body) != check:
         raise ValueError(_("СНИЛС: неверное контрольное число"))
@@ -66,7 +82,7 @@ def mask_snils(digits: str | None) -> str:
 
 
 def normalize_ogrn(value: str) -> str:
-    digits = _digits(value, _("ОГРН"), (13, 15))
+    digits = _digits(value, L_OGRN, (13, 15))
     if len(digits) == 13:  # noqa: SIM108 - the two formulas read better apart
         expected = int(digits[:12]) % 11 % 10
     else:  # ОГРНИП
@@ -86,7 +102,7 @@ def _inn_digit(digits: str, weights: tuple[int, ...]) -> int:
 
 
 def normalize_inn(value: str) -> str:
-    digits = _digits(value, _("ИНН"), (10, 12))
+    digits = _digits(value, L_INN, (10, 12))
     if len(digits) == 10:
         ok = _inn_digit(digits, _INN10) == int(digits[9])
     else:
