@@ -27,6 +27,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib.auth.hashers import make_password
 from django.utils.translation import gettext as _
 
 from core.roles import Role
@@ -96,16 +97,24 @@ def _reject(
 
 
 def _dedupe(
-    cursor: Any, table: str, entity: str, key: str, field_sql: str, reason: str, order: str = ""
+    cursor: Any,
+    table: str,
+    entity: str,
+    key: str,
+    field_sql: str,
+    reason: str,
+    order: str = "",
+    among: str = "true",
 ) -> int:
     """Keep the first row of each ``key`` (by ``order``, then file and line), reject the others
     with ``reason`` followed by the kept row's line. Duplicates are rare: a hash aggregate finds
-    the keys, and only their rows are ranked."""
+    the keys, and only their rows are ranked. ``among``: a condition that every row sharing its
+    key with another satisfies (the others need not be grouped)."""
     order_by = f"{order + ', ' if order else ''}file, line"
     cursor.execute(
         f"""
         WITH dup AS (
-            SELECT {key} FROM {table} WHERE ({key}) IS NOT NULL GROUP BY {key} HAVING count(*) > 1
+            SELECT {key} FROM {table} WHERE ({key}) IS NOT NULL AND {among} GROUP BY {key} HAVING count(*) > 1
         ), ranked AS (
             SELECT ctid AS row_id,
                    row_number() OVER w AS n,
@@ -208,12 +217,18 @@ def _count(cursor: Any, sql: str, params: dict | None = None) -> int:
     return int(cursor.fetchone()[0])
 
 
+def _exists(cursor: Any, table: str) -> bool:
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")  # noqa: S608 - constants of this module
+    return bool(cursor.fetchone()[0])
+
+
 # --- 3. checks (staging only) --------------------------------------------------------------------
 
 
 def check(cursor: Any, *, full: bool, today: datetime.date, has_details: bool) -> None:
+    _analyze(cursor, *STAGING)
     _check_schools(cursor)
-    _check_people(cursor, has_details=has_details)
+    _check_people(cursor, has_details=has_details, region_has_people=_exists(cursor, "people_person"))
     _prepare_oneroster_links(cursor)
     _check_memberships(cursor, full=full, today=today)
     _check_guardians(cursor, full=full)
@@ -230,9 +245,10 @@ def _replace(cursor: Any, table: str, select: str, params: dict | None = None) -
     cursor.execute(f"CREATE TEMP TABLE {table}_new AS {select}", params or {})
     cursor.execute(f"DROP TABLE {table}")
     cursor.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
+    _analyze(cursor, table)
 
 
-def _check_people(cursor: Any, *, has_details: bool) -> None:
+def _check_people(cursor: Any, *, has_details: bool, region_has_people: bool) -> None:
     _dedupe(
         cursor,
         "st_person",
@@ -284,22 +300,25 @@ def _check_people(cursor: Any, *, has_details: bool) -> None:
           {detail_join}
         """,  # noqa: S608 - constants of this module
     )
-    _reject(
-        cursor,
-        "st_person",
-        "people",
-        "t.snils_owner IS NOT NULL AND (t.is_new OR t.snils_owner <> t.pid)",
-        "'snils'",
-        _("СНИЛС принадлежит другому человеку региона (с другим ID в реестре)"),
-    )
-    _dedupe(
-        cursor,
-        "st_person",
-        "people",
-        "pid",
-        "'person_id'",
-        _("тот же человек региона (совпали ID или СНИЛС) уже описан"),
-    )
+    if region_has_people:  # else no SNILS has an owner, and no two rows found the same person
+        _reject(
+            cursor,
+            "st_person",
+            "people",
+            "t.snils_owner IS NOT NULL AND (t.is_new OR t.snils_owner <> t.pid)",
+            "'snils'",
+            _("СНИЛС принадлежит другому человеку региона (с другим ID в реестре)"),
+        )
+        # A new person's id is a fresh nextval: only people found in the region can coincide.
+        _dedupe(
+            cursor,
+            "st_person",
+            "people",
+            "pid",
+            "'person_id'",
+            _("тот же человек региона (совпали ID или СНИЛС) уже описан"),
+            among="NOT is_new",
+        )
 
 
 def _prepare_oneroster_links(cursor: Any) -> None:
@@ -371,25 +390,36 @@ def _resolve_ids(cursor: Any, table: str, target: str, column: str, match: str) 
     )
 
 
+def _person_ref(
+    cursor: Any, table: str, row: str, id_col: str, snils_col: str, n: str, *, full: bool
+) -> tuple[str, str]:
+    """Joins and the expression that resolve a reference of ``table``'s rows (alias ``row``) to
+    a person — by registry id, else by SNILS — in the bundle (``st_person``) and, in delta mode,
+    in the region. By SNILS only the people some row without an id names: a hash join over all
+    of them would build a table of 600,000 people for the few thousand rows that probe it."""
+    by_snils = _exists(cursor, f"{table} WHERE {id_col} IS NULL")
+    by_snils_on = f"{row}.{id_col} IS NULL AND {{alias}}.snils = {row}.{snils_col}"
+    named = f"snils IN (SELECT {snils_col} FROM {table} WHERE {id_col} IS NULL)"  # noqa: S608 - constants
+    joins = [("st_person", f"{n}1", "pid", f"{{alias}}.registry_id = {row}.{id_col}")]
+    if by_snils:
+        joins.append((f"(SELECT snils, pid FROM st_person WHERE {named})", f"{n}2", "pid", by_snils_on))  # noqa: S608
+    if not full:
+        joins.append(("people_person", f"{n}3", "id", f"{{alias}}.registry_id = {row}.{id_col}"))
+        if by_snils:
+            joins.append((f"(SELECT snils, id FROM people_person WHERE {named})", f"{n}4", "id", by_snils_on))  # noqa: S608
+    sql = "".join(f"\n LEFT JOIN {t} {a} ON {on.format(alias=a)}" for t, a, _c, on in joins)
+    expr = f"COALESCE({', '.join(f'{a}.{c}' for _t, a, c, _on in joins)}, NULL::bigint)"
+    return sql, expr
+
+
 def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None:
-    in_region_person = "" if full else ", p1.id, p2.id"
+    person_joins, person = _person_ref(cursor, "st_membership", "m", "registry_id", "snils", "s", full=full)
     # A full bundle may keep the history of a school it no longer lists (closed: its pupils
     # moved, their old membership ended): an ended membership may point at a school of the region.
     in_region_school = (
         "COALESCE(sc.school_id, CASE WHEN m.date_to < %(today)s THEN x.id END)"
         if full
         else "COALESCE(sc.school_id, x.id)"
-    )
-    region_joins = (
-        (
-            ""
-            if full
-            else """
-        LEFT JOIN people_person p1 ON p1.registry_id = m.registry_id
-        LEFT JOIN people_person p2 ON m.registry_id IS NULL AND p2.snils = m.snils"""
-        )
-        + """
-        LEFT JOIN schools_school x ON x.ogrn = m.school_ogrn"""
     )
     # Person and school resolved, and the membership's own id (existing or new) in one pass.
     cursor.execute(
@@ -399,16 +429,16 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
                x.id IS NULL AS is_new
           FROM (SELECT m.file, m.line, m.role, m.class_name, m.parallel, m.letter, m.date_from, m.date_to,
                        m.registry_id IS NOT NULL AS by_id,
-                       COALESCE(s1.pid, s2.pid{in_region_person}) AS pid,
+                       {person} AS pid,
                        {in_region_school} AS school_id, sc.school_id IS NOT NULL AS listed
-                  FROM st_membership m
-                  LEFT JOIN st_person s1 ON s1.registry_id = m.registry_id
-                  LEFT JOIN st_person s2 ON m.registry_id IS NULL AND s2.snils = m.snils
-                  LEFT JOIN st_school sc ON sc.ogrn = m.school_ogrn{region_joins}) q
+                  FROM st_membership m {person_joins}
+                  LEFT JOIN st_school sc ON sc.ogrn = m.school_ogrn
+                  LEFT JOIN schools_school x ON x.ogrn = m.school_ogrn) q
           LEFT JOIN people_membership x ON x.person_id = q.pid AND x.school_id = q.school_id AND x.role = q.role
         """,  # noqa: S608 - constants of this module
         {"today": today},
     )
+    _analyze(cursor, "st_m")
     _reject(
         cursor,
         "st_m",
@@ -460,15 +490,10 @@ def _check_memberships(cursor: Any, *, full: bool, today: datetime.date) -> None
 
 
 def _check_guardians(cursor: Any, *, full: bool) -> None:
-    region = (
-        ""
-        if full
-        else """
-        LEFT JOIN people_person pa ON pa.registry_id = g.parent_id
-        LEFT JOIN people_person pb ON g.parent_id IS NULL AND pb.snils = g.parent_snils
-        LEFT JOIN people_person ca ON ca.registry_id = g.child_id
-        LEFT JOIN people_person cb ON g.child_id IS NULL AND cb.snils = g.child_snils"""
+    parent_joins, parent = _person_ref(
+        cursor, "st_guardian", "g", "parent_id", "parent_snils", "a", full=full
     )
+    child_joins, child = _person_ref(cursor, "st_guardian", "g", "child_id", "child_snils", "b", full=full)
     cursor.execute(
         f"""
         CREATE TEMP TABLE st_g AS
@@ -476,16 +501,12 @@ def _check_guardians(cursor: Any, *, full: bool) -> None:
                x.id IS NULL AS is_new
           FROM (SELECT g.file, g.line, g.relation,
                        g.parent_id IS NOT NULL AS parent_by_id, g.child_id IS NOT NULL AS child_by_id,
-                       COALESCE(a1.pid, a2.pid{"" if full else ", pa.id, pb.id"}) AS parent_pid,
-                       COALESCE(b1.pid, b2.pid{"" if full else ", ca.id, cb.id"}) AS child_pid
-                  FROM st_guardian g
-                  LEFT JOIN st_person a1 ON a1.registry_id = g.parent_id
-                  LEFT JOIN st_person a2 ON g.parent_id IS NULL AND a2.snils = g.parent_snils
-                  LEFT JOIN st_person b1 ON b1.registry_id = g.child_id
-                  LEFT JOIN st_person b2 ON g.child_id IS NULL AND b2.snils = g.child_snils{region}) q
+                       {parent} AS parent_pid, {child} AS child_pid
+                  FROM st_guardian g {parent_joins} {child_joins}) q
           LEFT JOIN people_guardianlink x ON x.parent_id = q.parent_pid AND x.child_id = q.child_pid
         """  # noqa: S608 - constants of this module
     )
+    _analyze(cursor, "st_g")
     _reject(
         cursor,
         "st_g",
@@ -556,8 +577,16 @@ _USER_COLUMNS = (
     "password, is_superuser, username, first_name, last_name, email, is_staff, is_active, date_joined, roles, "
     "sso_subject, sso_sync_hash"
 )
-# Django's "unusable password" form: login is through the identity provider only.
-_UNUSABLE_PASSWORD = "'!' || gen_random_uuid()::text"  # noqa: S105 - SQL, not a password
+# Django's "unusable password" form ("!" and 40 random characters): login is through the
+# identity provider only. One random value per import for the accounts it creates: the random
+# part only makes an account's earlier password-reset links invalid (they sign the password
+# field), and a new account has none; gen_random_uuid() per row cost 1.2 s per million accounts.
+_UNUSABLE_PASSWORD = "%(unusable_password)s"  # noqa: S105 - an SQL parameter, not a password
+
+
+def _unusable_password() -> dict[str, str]:
+    return {"unusable_password": make_password(None)}
+
 
 # The registry roles of a group of (person, role) rows, in a fixed (alphabetical) order. bool_or
 # per role in a hash aggregate: much cheaper than array_agg(DISTINCT … ORDER BY …).
@@ -573,6 +602,7 @@ _SCHOOL_COLUMNS = ("inn", "kpp", "full_name", "short_name", "municipality", "add
 
 
 def _apply_schools(cursor: Any, *, full: bool, counts: Counts) -> None:
+    had_rows = _exists(cursor, "schools_school")  # else nothing to deactivate (a first import)
     cols = _SCHOOL_COLUMNS
     cursor.execute(
         f"""
@@ -598,7 +628,7 @@ def _apply_schools(cursor: Any, *, full: bool, counts: Counts) -> None:
     counts.add(
         "schools", "unchanged", total - counts.data["schools"]["created"] - counts.data["schools"]["updated"]
     )
-    if full:
+    if full and had_rows:
         cursor.execute(
             """
             UPDATE schools_school x SET is_active = false, deactivated_at = now(), updated_at = now()
@@ -612,6 +642,7 @@ def _apply_people(
     cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts
 ) -> bool:
     """Returns whether every new person got an account here (no account name was taken)."""
+    had_rows = _exists(cursor, "people_person")  # else nothing to deactivate
     # Keys are only ever set, never cleared: an export that omits a SNILS does not unlink it.
     target = {
         "registry_id": "COALESCE(s.registry_id, x.registry_id)",
@@ -656,6 +687,7 @@ def _apply_people(
         """,  # noqa: S608 - constants of this module
         {"today": today},
     )
+    _analyze(cursor, "st_new_acc")
     # A user already named p<id> (left behind by hand) is linked by the account pass instead.
     cursor.execute("DELETE FROM st_new_acc a USING core_user u WHERE u.username = 'p' || a.pid")
     names_taken = cursor.rowcount
@@ -668,7 +700,8 @@ def _apply_people(
         SELECT a.uid, {_UNUSABLE_PASSWORD}, false, 'p' || a.pid, left(a.name, 150), left(a.surname, 150), '', false,
                true, now(), a.roles, NULL, ''
           FROM st_new_acc a
-        """  # noqa: S608 - constants of this module
+        """,  # noqa: S608 - constants of this module
+        _unusable_password(),
     )
     counts.add("accounts", "created", cursor.rowcount)
     if suspended:
@@ -694,7 +727,7 @@ def _apply_people(
     counts.add(
         "people", "unchanged", total - counts.data["people"]["created"] - counts.data["people"]["updated"]
     )
-    if full:
+    if full and had_rows:
         cursor.execute(
             """
             UPDATE people_person x SET is_active = false, deactivated_at = now(), updated_at = now()
@@ -706,6 +739,7 @@ def _apply_people(
 
 
 def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
+    had_rows = _exists(cursor, "schools_schoolclass")  # else nothing to deactivate
     # The history of a school the bundle no longer lists names classes, but it does not keep
     # them alive (or create them): those memberships take the class the school had.
     cursor.execute(
@@ -745,7 +779,7 @@ def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
     counts.add(
         "classes", "unchanged", total - counts.data["classes"]["created"] - counts.data["classes"]["updated"]
     )
-    if full:
+    if full and had_rows:
         cursor.execute(
             """
             UPDATE schools_schoolclass c SET is_active = false, updated_at = now()
@@ -756,6 +790,7 @@ def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
 
 
 def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts: Counts) -> None:
+    had_rows = _exists(cursor, "people_membership")  # else nothing to deactivate
     source = """
         SELECT m.mid, m.is_new, m.pid, m.school_id, m.role, COALESCE(c.cid, h.id) AS class_id, m.date_from,
                m.date_to, (m.date_to IS NULL OR m.date_to >= %(today)s) AS active
@@ -799,7 +834,7 @@ def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts:
         "unchanged",
         total - counts.data["memberships"]["created"] - counts.data["memberships"]["updated"],
     )
-    if full:
+    if full and had_rows:
         cursor.execute(
             """
             UPDATE people_membership x SET is_active = false, updated_at = now()
@@ -810,6 +845,7 @@ def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts:
 
 
 def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
+    had_rows = _exists(cursor, "people_guardianlink")  # else nothing to deactivate
     cursor.execute(
         """
         UPDATE people_guardianlink x SET relation = COALESCE(g.relation, x.relation), is_active = true,
@@ -840,7 +876,7 @@ def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
         "unchanged",
         total - counts.data["guardian_links"]["created"] - counts.data["guardian_links"]["updated"],
     )
-    if full:
+    if full and had_rows:
         cursor.execute(
             """
             UPDATE people_guardianlink x SET is_active = false, updated_at = now()
@@ -892,7 +928,8 @@ def _apply_accounts(cursor: Any, *, counts: Counts) -> None:
             RETURNING id, username
         )
         UPDATE people_person p SET user_id = c.id FROM created c WHERE p.id = substr(c.username, 2)::bigint
-        """  # noqa: S608 - constants of this module
+        """,  # noqa: S608 - constants of this module
+        _unusable_password(),
     )
     counts.add("accounts", "created", cursor.rowcount)
     _refresh_stats(cursor, "core_user", cursor.rowcount)
