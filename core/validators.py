@@ -273,7 +273,7 @@ def normalize_email(value: str) -> str:
 
 def normalize_phone(value: str) -> str:
     v = value.strip()
-    if len(v) > 32 or not _PHONE.fullmatch(v) or sum(c.isdigit() for c in v) < 5:
+    if len(v) > 32 or not _PHONE.fullmatch(v) or sum(map(str.isdigit, v)) < 5:
         raise ValueError(_("Телефон: допускаются цифры, +, пробелы, скобки и дефисы (не меньше 5 цифр)"))
     return v
 
