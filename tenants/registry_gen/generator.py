@@ -288,7 +288,10 @@ class Generator:
         person.name = (
             females[int(rng.random() * len(females))] if female else males[int(rng.random() * len(males))][0]
         )
-        if any(c.name == person.name for c in family.children):  # parents rarely repeat a name
+        # Parents rarely repeat a name. Only the siblings this version's step already has: a
+        # child a later step adds (to a family carried to the next school) must not change the
+        # draws of an earlier one, or every later person of the base registry would differ.
+        if any(c.name == person.name and c.added <= step for c in family.children):
             person.name = (
                 females[int(rng.random() * len(females))]
                 if female
