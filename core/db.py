@@ -37,3 +37,18 @@ def fetch_prepared(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
     Django's query log (tests count it) like any other."""
     rows: list[tuple[Any, ...]] = cast(Any, connection).fetch_prepared(sql, params)
     return rows
+
+
+def drop_pattern_indexes_sql(table: str, indexes: dict[str, str]) -> tuple[str, str]:
+    """(forward, backward) SQL of a migration that drops Django's pattern ("_like",
+    varchar_pattern_ops) indexes ``{name: column}`` of ``table`` in the schema being migrated
+    only — ``current_schema()``: a region's search path also holds public — and recreates them."""
+    forward = "\n".join(
+        f"DO $$ BEGIN EXECUTE format('DROP INDEX IF EXISTS %I.{name}', current_schema()); END $$;"
+        for name in indexes
+    )
+    backward = "\n".join(
+        f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({column} varchar_pattern_ops);"
+        for name, column in indexes.items()
+    )
+    return forward, backward
