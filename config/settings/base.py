@@ -223,6 +223,9 @@ LOGIN_URL = "login"
 
 # --- Registry import: uploaded and copied bundles, one folder per job ---------------------------
 IMPORT_DIR = Path(env_str("IMPORT_DIR", str(VAR_DIR / "imports")))
+# Files with at least this many rows are read in batches (tenants/imports/fast.py); smaller ones
+# row by row, where loading pyarrow would cost more than it saves.
+IMPORT_FAST_READ_MIN_ROWS = env_int("IMPORT_FAST_READ_MIN_ROWS", 20_000)
 
 # --- Links in e-mails: <scheme>://<region's primary domain>[:<port>]/... ----------------------
 PUBLIC_URL_SCHEME = env_str("PUBLIC_URL_SCHEME", "https")

@@ -8,7 +8,7 @@ the staging tables (tenants/imports/apply.py), so memory stays flat whatever the
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from django.utils.translation import gettext as _
@@ -235,7 +235,9 @@ class BundleAdapter:
                 continue
             yield SchoolRecord(name, line, r_ogrn, r_inn, r_kpp, r_full, r_short, r_mun, r_addr, r_kind)
 
-    def _people(self) -> Iterator[PersonRecord | Rejection]:
+    def _people(
+        self, rows: Iterable[tuple[int, list[str]]] | None = None
+    ) -> Iterator[PersonRecord | Rejection]:
         # The hottest loop of the import (600,000 rows): positions instead of helpers.
         f = self.files["people.csv"]
         name, today = f.name, self.today
@@ -253,7 +255,7 @@ class BundleAdapter:
                 "phone",
             )
         )
-        for line, row in f.rows():
+        for line, row in f.rows() if rows is None else rows:
             field = "person_id"
             try:
                 v = row[i_pid]
@@ -291,7 +293,9 @@ class BundleAdapter:
                 name, line, r_pid, r_snils, r_surname, r_name, r_patronymic, r_birth, r_sex, r_email, r_phone
             )
 
-    def _memberships(self) -> Iterator[MembershipRecord | Rejection]:
+    def _memberships(
+        self, rows: Iterable[tuple[int, list[str]]] | None = None
+    ) -> Iterator[MembershipRecord | Rejection]:
         f = self.files["memberships.csv"]
         name = f.name
         i_pid, i_snils, i_ogrn, i_role, i_class, i_from, i_to = (
@@ -301,7 +305,7 @@ class BundleAdapter:
         parallel: int | None
         letter: str | None
         class_name: str | None
-        for line, row in f.rows():
+        for line, row in f.rows() if rows is None else rows:
             field = "person_id"
             try:
                 v = row[i_pid]
@@ -347,7 +351,9 @@ class BundleAdapter:
                 name, line, r_pid, r_snils, r_ogrn, r_role, class_name, parallel, letter, r_from, r_to
             )
 
-    def _guardians(self) -> Iterator[GuardianRecord | Rejection]:
+    def _guardians(
+        self, rows: Iterable[tuple[int, list[str]]] | None = None
+    ) -> Iterator[GuardianRecord | Rejection]:
         f = self.files["guardians.csv"]
         name = f.name
         parent_id, parent_snils = Column(f, "parent_id"), Column(f, "parent_snils")
@@ -356,7 +362,7 @@ class BundleAdapter:
             Column(f, "child_snils"),
             Column(f, "relation"),
         )
-        for line, row in f.rows():
+        for line, row in f.rows() if rows is None else rows:
             field = "parent_id"
             try:
                 r_parent = registry_id(parent_id(row))

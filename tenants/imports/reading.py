@@ -16,6 +16,7 @@ import hashlib
 import io
 import zipfile
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -95,14 +96,26 @@ class BundleSource:
             self._zip.close()
 
 
-def _scan(source: BundleSource, name: str, encoding: str) -> tuple[int, str] | int:
-    """Decode the whole file as ``encoding``: (line breaks, SHA-256 of the bytes), or the line
-    of the first byte that does not decode. Runs in C over 1 MiB chunks (~1 GB/s): a small
-    price for refusing a file up front rather than half-way through, and the digest tells an
-    unchanged input."""
+@dataclass(frozen=True)
+class Scanned:
+    """What one pass over a file's bytes tells (see :func:`_scan`)."""
+
+    newlines: int
+    sha256: str
+    has_quotes: bool  # any '"': a field may hold a delimiter or a line break
+    ends_with_newline: bool
+
+
+def _scan(source: BundleSource, name: str, encoding: str) -> Scanned | int:
+    """Decode the whole file as ``encoding``: its line breaks, SHA-256, whether it has quotes;
+    or the line of the first byte that does not decode. Runs in C over 1 MiB chunks (~1 GB/s):
+    a small price for refusing a file up front rather than half-way through, and the digest
+    tells an unchanged input."""
     decoder = codecs.getincrementaldecoder(encoding)()
     digest = hashlib.sha256()
     newlines = 0
+    quotes = False
+    last = b""
     with source.open(name) as raw:
         while chunk := raw.read(_CHUNK):
             if b"\x00" in chunk:
@@ -116,22 +129,24 @@ def _scan(source: BundleSource, name: str, encoding: str) -> tuple[int, str] | i
             except UnicodeDecodeError as exc:
                 return newlines + chunk.count(b"\n", 0, max(exc.start - held, 0)) + 1
             newlines += chunk.count(b"\n")
+            quotes = quotes or b'"' in chunk
+            last = chunk[-1:]
             digest.update(chunk)
         try:
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
             return newlines + 1
-    return newlines, digest.hexdigest()
+    return Scanned(newlines, digest.hexdigest(), quotes, last == b"\n")
 
 
-def detect_encoding(source: BundleSource, name: str) -> tuple[str, int, str]:
-    """(codec, line breaks, SHA-256). UTF-8 first: Windows-1251 decodes almost any bytes, so it
+def detect_encoding(source: BundleSource, name: str) -> tuple[str, Scanned]:
+    """(codec, what the scan found). UTF-8 first: Windows-1251 decodes almost any bytes, so it
     can only be the fallback; a file that is neither is refused."""
     bad_line = 0
     for encoding, codec in (("utf-8", "utf-8-sig"), ("cp1251", "cp1251")):
         scanned = _scan(source, name, encoding)
         if not isinstance(scanned, int):
-            return codec, *scanned
+            return codec, scanned
         bad_line = bad_line or scanned
     raise BundleRefused(
         _(
@@ -187,8 +202,9 @@ class CsvFile:
     ) -> None:
         self.source = source
         self.name = name
-        self.encoding, newlines, self.sha256 = detect_encoding(source, name)
-        self.rows_estimate = max(newlines - 1, 0)
+        self.encoding, self.scanned = detect_encoding(source, name)
+        self.sha256 = self.scanned.sha256
+        self.rows_estimate = max(self.scanned.newlines - 1, 0)
         with self._text() as text:
             header_line = text.readline()
         if not header_line.strip():

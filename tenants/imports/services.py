@@ -14,7 +14,8 @@ import shutil
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,13 +30,13 @@ from django_tenants.utils import tenant_context
 
 from core.validators import echo
 from tenants.identity.services import identity_queue
-from tenants.imports import apply
+from tenants.imports import apply, fast
 from tenants.imports.bundle import BundleAdapter
 from tenants.imports.models import ImportFormat, ImportJob, ImportMode, ImportStatus
 from tenants.imports.oneroster import OneRosterAdapter
 from tenants.imports.progress import ProgressWriter
 from tenants.imports.reading import BundleRefused
-from tenants.imports.records import STAGING_TABLE, RegistryAdapter, Rejection
+from tenants.imports.records import STAGING_TABLE, Record, RegistryAdapter, Rejection
 from tenants.models import Region
 from tenants.services import RegionError, region_get
 
@@ -438,6 +439,10 @@ def _repeat(
     logger.info("import job %s: same input and region as job %s, nothing to compare", job.pk, last.pk)
 
 
+def _lines_done(progress: ProgressWriter, before: int, line: int) -> None:
+    progress.rows_done = before + line - 1
+
+
 def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter) -> None:
     """COPY every record into its staging table, streaming. Each input file keeps one COPY open
     for its main record type; other record types and rejections are buffered and COPYed in
@@ -452,8 +457,28 @@ def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter)
                 copy.write_row(row)
         rows.clear()
 
+    def copy_items(items: Iterator[Record | Rejection]) -> None:
+        by_table: dict[str, list[tuple]] = defaultdict(list)
+        for item in items:
+            by_table["st_rejection" if item.__class__ is Rejection else STAGING_TABLE[item.__class__]].append(
+                item
+            )
+        for table, rows in by_table.items():
+            copy_rows(table, rows)
+
     for file_name, stream in adapter.streams():
         progress.enter(f"read:{file_name}"[:32])
+        if isinstance(adapter, BundleAdapter) and fast.copy_file(
+            adapter,
+            file_name,
+            cursor,
+            copy_columns=apply.COPY_COLUMNS,
+            write_records=copy_items,
+            on_line=partial(_lines_done, progress, rows_before),
+        ):
+            rows_before += adapter.files[file_name].rows_estimate
+            progress.rows_done = rows_before
+            continue
         item = None
         main_table = None
         copy_cm = copy = None
