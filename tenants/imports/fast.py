@@ -120,6 +120,14 @@ class _Batch:
         ok = pc.or_kleene(self.empty(values), valid)
         return ok, pc.if_else(self.empty(values), pa_.scalar(None, pa_.string()), digits)
 
+    def person(self, id_column: str, snils_column: str) -> tuple[Any, Any, Any]:
+        """(ok, registry id, SNILS) of a reference to a person: by id, by SNILS, or both, as
+        the row loop reads it (one of the two is required)."""
+        id_ok, registry_id = self.registry_id(self.col(id_column))
+        snils_ok, snils = self.snils(self.col(snils_column))
+        named = self.pc.or_kleene(self.pc.is_valid(registry_id), self.pc.is_valid(snils))
+        return _all(self.pc, (id_ok, snils_ok, named)), registry_id, snils
+
     def name(self, values: Any, *, optional: bool = False) -> Any:
         pc = self.pc
         ok = pc.and_kleene(
@@ -165,8 +173,7 @@ def _all(pc: Any, masks: Iterable[Any]) -> Any:
 
 def _people(b: _Batch, today: datetime.date) -> tuple[Any, dict[str, Any]]:
     pc, pa_ = b.pc, b.pa
-    pid_ok, pid = b.registry_id(b.col("person_id"))
-    snils_ok, snils = b.snils(b.col("snils"))
+    person_ok, pid, snils = b.person("person_id", "snils")
     birth_ok, birth = b.date(b.col("birth_date"), iso_too=False)
     in_range = pc.and_kleene(
         pc.greater_equal(birth, pa_.scalar(datetime.date(1900, 1, 1))),
@@ -191,9 +198,7 @@ def _people(b: _Batch, today: datetime.date) -> tuple[Any, dict[str, Any]]:
     ok = _all(
         pc,
         (
-            pid_ok,
-            snils_ok,
-            pc.or_kleene(pc.is_valid(pid), pc.is_valid(snils)),
+            person_ok,
             b.name(b.col("surname")),
             b.name(b.col("name")),
             b.name(b.col("patronymic"), optional=True),
@@ -221,8 +226,7 @@ def _people(b: _Batch, today: datetime.date) -> tuple[Any, dict[str, Any]]:
 
 def _memberships(b: _Batch, today: datetime.date) -> tuple[Any, dict[str, Any]]:
     pc, pa_ = b.pc, b.pa
-    pid_ok, pid = b.registry_id(b.col("person_id"))
-    snils_ok, snils = b.snils(b.col("snils"))
+    person_ok, pid, snils = b.person("person_id", "snils")
     ogrn = b.col("school_ogrn")
     ogrn_shaped = b.matches(ogrn, _OGRN13)
     safe = pc.if_else(ogrn_shaped, ogrn, "0000000000000")
@@ -249,9 +253,7 @@ def _memberships(b: _Batch, today: datetime.date) -> tuple[Any, dict[str, Any]]:
     ok = _all(
         pc,
         (
-            pid_ok,
-            snils_ok,
-            pc.or_kleene(pc.is_valid(pid), pc.is_valid(snils)),
+            person_ok,
             ogrn_ok,
             pc.is_valid(role_index),
             class_ok,
@@ -276,23 +278,11 @@ def _memberships(b: _Batch, today: datetime.date) -> tuple[Any, dict[str, Any]]:
 
 def _guardians(b: _Batch, today: datetime.date) -> tuple[Any, dict[str, Any]]:
     pc, pa_ = b.pc, b.pa
-    parent_ok, parent = b.registry_id(b.col("parent_id"))
-    parent_snils_ok, parent_snils = b.snils(b.col("parent_snils"))
-    child_ok, child = b.registry_id(b.col("child_id"))
-    child_snils_ok, child_snils = b.snils(b.col("child_snils"))
+    parent_ok, parent, parent_snils = b.person("parent_id", "parent_snils")
+    child_ok, child, child_snils = b.person("child_id", "child_snils")
     relation = b.col("relation")
-    ok = _all(
-        pc,
-        (
-            parent_ok,
-            parent_snils_ok,
-            pc.or_kleene(pc.is_valid(parent), pc.is_valid(parent_snils)),
-            child_ok,
-            child_snils_ok,
-            pc.or_kleene(pc.is_valid(child), pc.is_valid(child_snils)),
-            pc.is_in(relation, value_set=pa_.array(["", *sorted(RELATIONS)])),
-        ),
-    )
+    relation_ok = pc.is_in(relation, value_set=pa_.array(["", *sorted(RELATIONS)]))
+    ok = _all(pc, (parent_ok, child_ok, relation_ok))
     columns = {
         "parent_id": parent,
         "parent_snils": parent_snils,
