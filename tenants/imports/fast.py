@@ -32,6 +32,7 @@ from django.conf import settings
 from django.db import transaction
 
 from core.validators import NAME_MAX_LENGTH
+from tenants.imports.apply import COPY_COLUMNS
 from tenants.imports.bundle import REGISTRY_ID_MAX, RELATIONS, ROLES
 from tenants.imports.reading import CsvFile
 from tenants.imports.records import Record, Rejection
@@ -60,11 +61,7 @@ _BLOCK = 1 << 20
 
 
 def enabled_for(file: CsvFile) -> bool:
-    return (
-        not file.scanned.has_quotes
-        and file.rows_estimate >= settings.IMPORT_FAST_READ_MIN_ROWS
-        and file.width > 0
-    )
+    return not file.scanned.has_quotes and file.rows_estimate >= settings.IMPORT_FAST_READ_MIN_ROWS
 
 
 # --- column helpers --------------------------------------------------------------------------
@@ -301,16 +298,11 @@ _FILES: dict[str, tuple[str, Callable[..., tuple[Any, dict[str, Any]]], str]] = 
 }
 
 
-def handles(file_name: str) -> bool:
-    return file_name in _FILES
-
-
 def copy_file(
     adapter: BundleAdapter,
     file_name: str,
     cursor: Any,
     *,
-    copy_columns: dict[str, str],
     write_records: Callable[[Iterator[Record | Rejection]], None],
     on_line: Callable[[int], None],
 ) -> bool:
@@ -321,15 +313,18 @@ def copy_file(
     file = adapter.files.get(file_name)
     if file is None or file_name not in _FILES or not enabled_for(file):
         return False
+    import pyarrow as pa_
+
     savepoint = transaction.savepoint()
     try:
-        done = _copy(adapter, file, cursor, copy_columns, write_records, on_line)
-    except Exception as exc:  # pyarrow's errors: a row with more or fewer fields…
-        if exc.__class__.__module__.split(".")[0] != "pyarrow":
-            transaction.savepoint_rollback(savepoint)
-            raise
+        with file.source.open(file.name) as raw:
+            done = _stage(raw, adapter, file, cursor, write_records, on_line)
+    except pa_.ArrowException as exc:  # a row with more or fewer fields than the header…
         logger.info("%s: read row by row (%s)", file_name, type(exc).__name__)
         done = False
+    except BaseException:
+        transaction.savepoint_rollback(savepoint)
+        raise
     if done:
         transaction.savepoint_commit(savepoint)
     else:
@@ -337,37 +332,20 @@ def copy_file(
     return done
 
 
-def _copy(
-    adapter: BundleAdapter,
-    file: CsvFile,
-    cursor: Any,
-    copy_columns: dict[str, str],
-    write_records: Callable[[Iterator[Record | Rejection]], None],
-    on_line: Callable[[int], None],
-) -> bool:
-    import pyarrow as pa_
-    import pyarrow.compute as pc
-    import pyarrow.csv as pcsv
-
-    raw = file.source.open(file.name)
-    try:
-        return _stage(pa_, pc, pcsv, raw, adapter, file, cursor, copy_columns, write_records, on_line)
-    finally:
-        raw.close()
-
-
 def _stage(
-    pa_: Any,
-    pc: Any,
-    pcsv: Any,
     raw: Any,
     adapter: BundleAdapter,
     file: CsvFile,
     cursor: Any,
-    copy_columns: dict[str, str],
     write_records: Callable[[Iterator[Record | Rejection]], None],
     on_line: Callable[[int], None],
 ) -> bool:
+    """One COPY of the rows that pass per batch, then the batch's other rows through the row
+    loop: nothing is held beyond a batch, whatever share of the file the row loop gets."""
+    import pyarrow as pa_
+    import pyarrow.compute as pc
+    import pyarrow.csv as pcsv
+
     table, checks, row_loop_name = _FILES[file.name.lower()]
     row_loop = getattr(adapter, row_loop_name)
     names = [f"c{i}" for i in range(file.width)]
@@ -387,44 +365,39 @@ def _stage(
             quoted_strings_can_be_null=False,
         ),
     )
-    file_column = file.name
-    rows_seen = 0
+    copy_sql = f"COPY {table} ({COPY_COLUMNS[table]}) FROM STDIN (FORMAT csv)"
+    rows_seen = by_rows = 0
     line = 2  # the header is line 1; with no quotes and no blank lines, row k is on line k + 2
-    leftover: list[tuple[int, list[str]]] = []
-    with cursor.copy(f"COPY {table} ({copy_columns[table]}) FROM STDIN (FORMAT csv)") as copy:
-        for batch in reader:
-            b = _Batch(pc, pa_, file, batch)
-            ok, columns = checks(b, adapter.today)
-            blank = _all(pc, (pc.equal(batch.column(i), "") for i in range(file.width)))
-            lines = pa_.array(range(line, line + b.n), pa_.int32())
-            good = pc.and_kleene(ok, pc.invert(blank))
-            out = pa_.table(
-                {
-                    "file": pa_.array([file_column] * b.n, pa_.string()),
-                    "line": lines,
-                    **columns,
-                }
-            ).filter(good)
-            if out.num_rows:
-                buffer = io.BytesIO()
-                pcsv.write_csv(out, buffer, pcsv.WriteOptions(include_header=False))
+    for batch in reader:
+        b = _Batch(pc, pa_, file, batch)
+        ok, columns = checks(b, adapter.today)
+        blank = _all(pc, (pc.equal(batch.column(i), "") for i in range(file.width)))
+        good = pc.and_kleene(ok, pc.invert(blank))
+        out = pa_.table(
+            {
+                "file": pa_.array([file.name] * b.n, pa_.string()),
+                "line": pa_.array(range(line, line + b.n), pa_.int32()),
+                **columns,
+            }
+        ).filter(good)
+        if out.num_rows:
+            buffer = io.BytesIO()
+            pcsv.write_csv(out, buffer, pcsv.WriteOptions(include_header=False))
+            with cursor.copy(copy_sql) as copy:
                 copy.write(buffer.getbuffer())
-            rest = pc.indices_nonzero(pc.invert(pc.or_kleene(good, blank))).to_pylist()
-            if rest:
-                texts = [batch.column(i).take(rest).to_pylist() for i in range(file.width)]
-                leftover.extend(
-                    (line + k, [texts[i][j] for i in range(file.width)] + [""]) for j, k in enumerate(rest)
-                )
-            rows_seen += b.n
-            line += b.n
-            on_line(line - 1)
+        rest = pc.indices_nonzero(pc.invert(pc.or_kleene(good, blank))).to_pylist()
+        if rest:
+            texts = [batch.column(i).take(rest).to_pylist() for i in range(file.width)]
+            rows = ((line + k, [column[j] for column in texts] + [""]) for j, k in enumerate(rest))
+            # the row loop's own skip rule (fields of whitespace only), then its checks
+            write_records(row_loop((n, row) for n, row in rows if row[0].strip() or "".join(row).strip()))
+            by_rows += len(rest)
+        rows_seen += b.n
+        line += b.n
+        on_line(line - 1)
     lines_in_file = file.scanned.newlines + (0 if file.scanned.ends_with_newline else 1)
     if rows_seen + 1 != lines_in_file:
         logger.info("%s: %s rows for %s lines, read row by row", file.name, rows_seen, lines_in_file)
         return False
-    if leftover:
-        # the row loop's own skip rule (fields of whitespace only), then its checks
-        kept = ((n, row) for n, row in leftover if row[0].strip() or "".join(row).strip())
-        write_records(row_loop(kept))
-    logger.info("%s: %s rows in batches, %s row by row", file.name, rows_seen - len(leftover), len(leftover))
+    logger.info("%s: %s rows in batches, %s row by row", file.name, rows_seen - by_rows, by_rows)
     return True

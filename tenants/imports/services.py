@@ -472,7 +472,6 @@ def _stage_rows(cursor: Any, adapter: RegistryAdapter, progress: ProgressWriter)
             adapter,
             file_name,
             cursor,
-            copy_columns=apply.COPY_COLUMNS,
             write_records=copy_items,
             on_line=partial(_lines_done, progress, rows_before),
         ):
