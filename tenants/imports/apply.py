@@ -217,8 +217,8 @@ def _count(cursor: Any, sql: str, params: dict | None = None) -> int:
     return int(cursor.fetchone()[0])
 
 
-def _exists(cursor: Any, table: str) -> bool:
-    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table})")  # noqa: S608 - constants of this module
+def _exists(cursor: Any, table: str, where: str = "true") -> bool:
+    cursor.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {where})")  # noqa: S608 - constants of this module
     return bool(cursor.fetchone()[0])
 
 
@@ -397,7 +397,7 @@ def _person_ref(
     a person — by registry id, else by SNILS — in the bundle (``st_person``) and, in delta mode,
     in the region. By SNILS only the people some row without an id names: a hash join over all
     of them would build a table of 600,000 people for the few thousand rows that probe it."""
-    by_snils = _exists(cursor, f"{table} WHERE {id_col} IS NULL")
+    by_snils = _exists(cursor, table, f"{id_col} IS NULL")
     by_snils_on = f"{row}.{id_col} IS NULL AND {{alias}}.snils = {row}.{snils_col}"
     named = f"snils IN (SELECT {snils_col} FROM {table} WHERE {id_col} IS NULL)"  # noqa: S608 - constants
     joins = [("st_person", f"{n}1", "pid", f"{{alias}}.registry_id = {row}.{id_col}")]
@@ -556,8 +556,10 @@ def apply(cursor: Any, *, full: bool, today: datetime.date, has_details: bool, c
     stage("apply_schools")
     _apply_schools(cursor, full=full, counts=counts)
     stage("apply_people")
-    region_had_people = _count(cursor, "SELECT count(*) FROM (SELECT 1 FROM people_person LIMIT 1) x") > 0
-    all_accounts_made = _apply_people(cursor, full=full, today=today, has_details=has_details, counts=counts)
+    region_had_people = _exists(cursor, "people_person")
+    all_accounts_made = _apply_people(
+        cursor, full=full, today=today, has_details=has_details, counts=counts, had_rows=region_had_people
+    )
     stage("apply_classes")
     _apply_classes(cursor, full=full, counts=counts)
     stage("apply_memberships")
@@ -639,10 +641,10 @@ def _apply_schools(cursor: Any, *, full: bool, counts: Counts) -> None:
 
 
 def _apply_people(
-    cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts
+    cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts, had_rows: bool
 ) -> bool:
-    """Returns whether every new person got an account here (no account name was taken)."""
-    had_rows = _exists(cursor, "people_person")  # else nothing to deactivate
+    """Returns whether every new person got an account here (no account name was taken).
+    ``had_rows``: the region had people before (else there is nobody to deactivate)."""
     # Keys are only ever set, never cleared: an export that omits a SNILS does not unlink it.
     target = {
         "registry_id": "COALESCE(s.registry_id, x.registry_id)",
