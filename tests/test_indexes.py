@@ -30,3 +30,44 @@ def test_no_pattern_indexes_in_a_region_or_the_federal_schema(region_a):
         assert any("UNIQUE INDEX" in d and f"({column})" in d for d in federal.values()), column
     for column in ("registry_id", "snils", "user_id"):
         assert any("UNIQUE INDEX" in d and f"({column})" in d for d in region.values()), column
+
+
+# Every index is written on each insert; one whose columns lead another index adds nothing to
+# lookups (PostgreSQL searches by a leading prefix of a b-tree's columns).
+PREFIX_INDEX_SQL = """
+SELECT c.relname, i.indexrelid::regclass::text, o.indexrelid::regclass::text
+  FROM pg_index i
+  JOIN pg_index o ON o.indrelid = i.indrelid AND o.indexrelid <> i.indexrelid
+  JOIN pg_class c ON c.oid = i.indrelid
+  JOIN pg_am a ON a.oid = (SELECT relam FROM pg_class WHERE oid = i.indexrelid)
+ WHERE c.relnamespace = %s::regnamespace AND c.relname = ANY(%s) AND a.amname = 'btree'
+   AND NOT i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL
+   AND o.indpred IS NULL AND o.indexprs IS NULL
+   AND i.indnkeyatts <= o.indnkeyatts
+   AND (o.indkey::int2[])[0:i.indnkeyatts - 1] = (i.indkey::int2[])[0:i.indnkeyatts - 1]
+   AND (o.indcollation::oid[])[0:i.indnkeyatts - 1] = (i.indcollation::oid[])[0:i.indnkeyatts - 1]
+   AND (o.indclass::oid[])[0:i.indnkeyatts - 1] = (i.indclass::oid[])[0:i.indnkeyatts - 1]
+ ORDER BY 1, 2
+"""
+
+
+# The tables a registry import writes (a first import: millions of rows).
+REGISTRY_TABLES = [
+    "core_user",
+    "people_person",
+    "people_membership",
+    "people_guardianlink",
+    "schools_school",
+    "schools_schoolclass",
+]
+
+
+def test_no_index_of_a_registry_table_is_the_leading_part_of_another(region_a):
+    """people/migrations/0004: memberships had their person and school indexed alone beside the
+    unique (person, school, role) and (school, role), and their class twice; guardian links
+    their parent beside the unique (parent, child); schools/0003: classes their school beside
+    the unique (school, name)."""
+    with connection.cursor() as cursor:
+        cursor.execute(PREFIX_INDEX_SQL, [region_a.schema_name, REGISTRY_TABLES])
+        redundant = cursor.fetchall()
+    assert redundant == []

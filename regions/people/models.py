@@ -69,8 +69,13 @@ class MembershipRole(models.TextChoices):
 class Membership(models.Model):
     """A person's role in a school; a student's current class."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships")
-    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, related_name="memberships")
+    # No single-column indexes of their own: "membership_unique" (person, school, role) and
+    # (school, role) below lead with them. Every index is written on each insert (a region's
+    # first import writes 500,000 memberships).
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="memberships", db_index=False)
+    school = models.ForeignKey(
+        "schools.School", on_delete=models.PROTECT, related_name="memberships", db_index=False
+    )
     role = models.CharField(max_length=16, choices=MembershipRole.choices)
     school_class = models.ForeignKey(
         "schools.SchoolClass", null=True, blank=True, on_delete=models.PROTECT, related_name="memberships"
@@ -85,14 +90,17 @@ class Membership(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["person", "school", "role"], name="membership_unique"),
         ]
-        indexes = [models.Index(fields=["school", "role"]), models.Index(fields=["school_class"])]
+        indexes = [models.Index(fields=["school", "role"])]  # school_class: its foreign key's index
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.role} @ {self.school_id}"
 
 
 class GuardianLink(models.Model):
-    parent = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="children_links")
+    # parent: indexed by "guardian_link_unique" (parent, child), which leads with it
+    parent = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="children_links", db_index=False
+    )
     child = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="guardian_links")
     # мать, отец, опекун, попечитель, иной законный представитель — as the registry says
     relation = models.CharField(gettext_lazy("Кем приходится"), max_length=40, blank=True)

@@ -34,7 +34,8 @@ class SchoolClass(models.Model):
     """A class such as «5А»: parallel 1–11 and a letter. The registry owns which classes exist
     and who is in them; the school owns the class teacher and the shift."""
 
-    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="classes")
+    # indexed by "school_class_unique_name" (school, name), which leads with it
+    school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="classes", db_index=False)
     name = models.CharField(max_length=16)
     parallel = models.PositiveSmallIntegerField()
     letter = models.CharField(max_length=8, blank=True)
