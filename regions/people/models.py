@@ -16,10 +16,15 @@ class Sex(models.TextChoices):
 
 
 class Person(models.Model):
+    # Identifiers, compared byte by byte ("C"): the same equality as any deterministic collation,
+    # and their indexes build and compare with memcmp instead of strcoll (a region's first import
+    # builds both: 2.5 → 1.6 s for 970,000 people).
     registry_id = models.CharField(
-        gettext_lazy("ID в реестре"), max_length=64, unique=True, null=True, blank=True
+        gettext_lazy("ID в реестре"), max_length=64, unique=True, null=True, blank=True, db_collation="C"
     )
-    snils = models.CharField(gettext_lazy("СНИЛС"), max_length=11, unique=True, null=True, blank=True)
+    snils = models.CharField(
+        gettext_lazy("СНИЛС"), max_length=11, unique=True, null=True, blank=True, db_collation="C"
+    )
     surname = models.CharField(gettext_lazy("Фамилия"), max_length=100)
     name = models.CharField(gettext_lazy("Имя"), max_length=100)
     patronymic = models.CharField(gettext_lazy("Отчество"), max_length=100, blank=True)
