@@ -306,10 +306,12 @@ def _run(job: ImportJob, region: Region, progress: ProgressWriter) -> None:
             # Hash joins over 600,000-row staging tables stay in memory, and so do index builds.
             cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
-            apply.create_staging(cursor)
+            numbered = apply.create_staging(cursor)
             _stage_rows(cursor, adapter, progress)
             progress.enter("check")
-            apply.check(cursor, full=full, today=today, has_details=adapter.has_person_details)
+            apply.check(
+                cursor, full=full, today=today, has_details=adapter.has_person_details, numbered=numbered
+            )
             savepoint = transaction.savepoint()
             apply.apply(
                 cursor,
