@@ -673,7 +673,7 @@ def _apply_people(
     cursor: Any, *, full: bool, today: datetime.date, has_details: bool, counts: Counts, had_rows: bool
 ) -> bool:
     """Returns whether every new person got an account here (no account name was taken).
-    ``had_rows``: the region had people before (else there is nobody to deactivate)."""
+    ``had_rows``: the region had people before (else there is nobody to update or deactivate)."""
     # Keys are only ever set, never cleared: an export that omits a SNILS does not unlink it.
     target = {
         "registry_id": "COALESCE(s.registry_id, x.registry_id)",
@@ -688,18 +688,19 @@ def _apply_people(
         "email": "s.email",
         "phone": "s.phone",
     }
-    cursor.execute(
-        f"""
-        UPDATE people_person x
-           SET {", ".join(f"{c} = {v}" for c, v in target.items())},
-               is_active = true, deactivated_at = NULL, updated_at = now()
-          FROM st_person s
-         WHERE s.pid = x.id AND NOT s.is_new
-           AND (({", ".join(f"x.{c}" for c in target)}, x.is_active)
-                IS DISTINCT FROM ({", ".join(target.values())}, true))
-        """  # noqa: S608 - constants of this module
-    )
-    counts.add("people", "updated", cursor.rowcount)
+    if had_rows:  # else nobody to update
+        cursor.execute(
+            f"""
+            UPDATE people_person x
+               SET {", ".join(f"{c} = {v}" for c, v in target.items())},
+                   is_active = true, deactivated_at = NULL, updated_at = now()
+              FROM st_person s
+             WHERE s.pid = x.id AND NOT s.is_new
+               AND (({", ".join(f"x.{c}" for c in target)}, x.is_active)
+                    IS DISTINCT FROM ({", ".join(target.values())}, true))
+            """  # noqa: S608 - constants of this module
+        )
+        counts.add("people", "updated", cursor.rowcount)
     # Accounts of new people first, so that each person is inserted already linked: setting
     # user_id afterwards would write every new person row (and all its indexes) twice. The
     # account pass at the end corrects whatever the staging rows alone could not know.
@@ -826,7 +827,7 @@ def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
 
 
 def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts: Counts) -> None:
-    had_rows = _exists(cursor, "people_membership")  # else nothing to deactivate
+    had_rows = _exists(cursor, "people_membership")  # else nothing to update or deactivate
     source = """
         SELECT m.mid, m.is_new, m.pid, m.school_id, m.role, COALESCE(c.cid, h.id) AS class_id, m.date_from,
                m.date_to, (m.date_to IS NULL OR m.date_to >= %(today)s) AS active
@@ -835,19 +836,20 @@ def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts:
           LEFT JOIN schools_schoolclass h ON NOT m.listed AND c.cid IS NULL
                                          AND h.school_id = m.school_id AND h.name = m.class_name
     """
-    cursor.execute(
-        f"""
-        UPDATE people_membership x
-           SET school_class_id = k.class_id, date_from = k.date_from, date_to = k.date_to,
-               is_active = k.active, updated_at = now()
-          FROM ({source}) k
-         WHERE x.id = k.mid AND NOT k.is_new
-           AND (x.school_class_id, x.date_from, x.date_to, x.is_active)
-               IS DISTINCT FROM (k.class_id, k.date_from, k.date_to, k.active)
-        """,  # noqa: S608 - constants of this module
-        {"today": today},
-    )
-    counts.add("memberships", "updated", cursor.rowcount)
+    if had_rows:  # else nothing to update
+        cursor.execute(
+            f"""
+            UPDATE people_membership x
+               SET school_class_id = k.class_id, date_from = k.date_from, date_to = k.date_to,
+                   is_active = k.active, updated_at = now()
+              FROM ({source}) k
+             WHERE x.id = k.mid AND NOT k.is_new
+               AND (x.school_class_id, x.date_from, x.date_to, x.is_active)
+                   IS DISTINCT FROM (k.class_id, k.date_from, k.date_to, k.active)
+            """,  # noqa: S608 - constants of this module
+            {"today": today},
+        )
+        counts.add("memberships", "updated", cursor.rowcount)
     suspended = _suspend_if_mostly_new(
         cursor, "people_membership", _count(cursor, "SELECT count(*) FROM st_m WHERE is_new")
     )
@@ -881,17 +883,18 @@ def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts:
 
 
 def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
-    had_rows = _exists(cursor, "people_guardianlink")  # else nothing to deactivate
-    cursor.execute(
-        """
-        UPDATE people_guardianlink x SET relation = COALESCE(g.relation, x.relation), is_active = true,
-                                         updated_at = now()
-          FROM st_g g
-         WHERE x.id = g.gid AND NOT g.is_new
-           AND (x.relation, x.is_active) IS DISTINCT FROM (COALESCE(g.relation, x.relation), true)
-        """
-    )
-    counts.add("guardian_links", "updated", cursor.rowcount)
+    had_rows = _exists(cursor, "people_guardianlink")  # else nothing to update or deactivate
+    if had_rows:  # else nothing to update
+        cursor.execute(
+            """
+            UPDATE people_guardianlink x SET relation = COALESCE(g.relation, x.relation), is_active = true,
+                                             updated_at = now()
+              FROM st_g g
+             WHERE x.id = g.gid AND NOT g.is_new
+               AND (x.relation, x.is_active) IS DISTINCT FROM (COALESCE(g.relation, x.relation), true)
+            """
+        )
+        counts.add("guardian_links", "updated", cursor.rowcount)
     suspended = _suspend_if_mostly_new(
         cursor, "people_guardianlink", _count(cursor, "SELECT count(*) FROM st_g WHERE is_new")
     )
