@@ -2,7 +2,8 @@
 """Registry import at Dagestan size (1,403 schools, 470,000 students, 40,500 teachers and their
 parents: ~2.3 M rows), beside two baselines measured in the same run:
 
-- the ceiling: psycopg 3 COPY of the same people rows into a table with two unique indexes;
+- the ceiling: psycopg 3 COPY of the same people rows into a table with two unique indexes,
+  measured before and right after the import (the ratio uses the faster of the two);
 - what a team would otherwise write: django-import-export loading the same people file into
   the real ``Person`` model through a ``ModelResource`` (its first 50,000 rows; the full file's
   time is extrapolated and labelled so): plain, with ``use_bulk``, and with ``use_bulk`` plus the
@@ -291,6 +292,13 @@ def main() -> None:
 
         first, rss_big = run_import("05", bundle, "first")
         rate = total / first
+        # The baseline again, right after the import: on these machines the same COPY has run at
+        # 88,000 and at 142,000 rows/s in two runs an hour apart. The ratio is taken against the
+        # faster of the two measurements (the stricter comparison).
+        rows, elapsed = raw_copy(bundle / "people.csv")
+        bench("raw_copy_people_again_rows_per_s", rows / elapsed, "rows/s")
+        raw_rate = max(raw_rate, rows / elapsed)
+        bench("raw_copy_people_best_rows_per_s", raw_rate, "rows/s")
         bench("import_rows", total, "rows")
         bench("import_seconds", first, "s")
         bench("import_rows_per_s", rate, "rows/s")
@@ -308,7 +316,7 @@ def main() -> None:
         bench(f"import_peak_rss_{small_total}_rows", rss_small, "MB")
         bench("import_peak_rss_big_vs_small", rss_big / rss_small, "x (goal: flat, ≤ 300 MB)")
 
-        bench("import_vs_raw_copy", rate / raw_rate, "x (goal ≥ 0.5)")
+        bench("import_vs_raw_copy", rate / raw_rate, "x (goal ≥ 0.5; against the faster baseline run)")
         bench("import_vs_django_import_export", rate / die_rates["plain"], "x (goal ≥ 50)")
         bench("import_vs_django_import_export_bulk", rate / die_rates["bulk"], "x")
         bench("import_vs_django_import_export_bulk_tuned", rate / die_rates["bulk_tuned"], "x")
