@@ -159,11 +159,17 @@ def _analyze(cursor: Any, *tables: str) -> None:
     cursor.execute("SET LOCAL default_statistics_target TO DEFAULT")
 
 
-def _refresh_stats(cursor: Any, table: str, changed: int) -> None:
+def _refresh_stats(cursor: Any, table: str, changed: int, *, rough: bool = False) -> None:
     """After a large write, statistics of a region table: a first import fills empty tables, and
-    a plan made for "0 rows" (nested loops) over 600,000 rows takes minutes instead of seconds."""
+    a plan made for "0 rows" (nested loops) over 600,000 rows takes minutes instead of seconds.
+    ``rough``: the table was mostly filled just now (``_Suspended``): the staging sample serves
+    the rest of the import, and autovacuum analyzes the table in full after the commit (more than
+    10 % of its rows are new) — 0.35 → 0.03 s for a million accounts."""
     if changed > 1000:
-        cursor.execute(f"ANALYZE {table}")
+        if rough:
+            _analyze(cursor, table)
+        else:
+            cursor.execute(f"ANALYZE {table}")
 
 
 BULK_MIN_ROWS = 10_000
@@ -745,7 +751,7 @@ def _apply_people(
     counts.add("accounts", "created", cursor.rowcount)
     if suspended:
         suspended.restore()
-    _refresh_stats(cursor, "core_user", new_accounts)
+    _refresh_stats(cursor, "core_user", new_accounts, rough=suspended is not None)
     suspended = _suspend_if_mostly_new(cursor, "people_person", new_people)
     cursor.execute(
         """
@@ -759,7 +765,7 @@ def _apply_people(
     counts.add("people", "created", cursor.rowcount)
     if suspended:
         suspended.restore()
-    _refresh_stats(cursor, "people_person", new_people)
+    _refresh_stats(cursor, "people_person", new_people, rough=suspended is not None)
     total = _count(cursor, "SELECT count(*) FROM st_person")
     counts.add(
         "people", "unchanged", total - counts.data["people"]["created"] - counts.data["people"]["updated"]
@@ -812,7 +818,9 @@ def _apply_classes(cursor: Any, *, full: bool, counts: Counts) -> None:
     counts.add("classes", "created", cursor.rowcount)
     if suspended:
         suspended.restore()
-    _refresh_stats(cursor, "schools_schoolclass", counts.data["classes"]["created"])
+    _refresh_stats(
+        cursor, "schools_schoolclass", counts.data["classes"]["created"], rough=suspended is not None
+    )
     counts.add(
         "classes", "unchanged", total - counts.data["classes"]["created"] - counts.data["classes"]["updated"]
     )
@@ -865,7 +873,9 @@ def _apply_memberships(cursor: Any, *, full: bool, today: datetime.date, counts:
     counts.add("memberships", "created", cursor.rowcount)
     if suspended:
         suspended.restore()
-    _refresh_stats(cursor, "people_membership", counts.data["memberships"]["created"])
+    _refresh_stats(
+        cursor, "people_membership", counts.data["memberships"]["created"], rough=suspended is not None
+    )
     total = _count(cursor, "SELECT count(*) FROM st_m")
     counts.add(
         "memberships",
@@ -908,7 +918,9 @@ def _apply_guardians(cursor: Any, *, full: bool, counts: Counts) -> None:
     counts.add("guardian_links", "created", cursor.rowcount)
     if suspended:
         suspended.restore()
-    _refresh_stats(cursor, "people_guardianlink", counts.data["guardian_links"]["created"])
+    _refresh_stats(
+        cursor, "people_guardianlink", counts.data["guardian_links"]["created"], rough=suspended is not None
+    )
     total = _count(cursor, "SELECT count(*) FROM st_g")
     counts.add(
         "guardian_links",
