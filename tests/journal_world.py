@@ -40,8 +40,10 @@ def person_with_user(roles: list[str], *, surname: str, name: str, email: str = 
     return PersonFactory(user=user, surname=surname, name=name, **kwargs)
 
 
-def build_journal_world(*, prefix: str = "") -> SimpleNamespace:
-    today = timezone.localdate()
+def build_journal_world(*, prefix: str = "", today: datetime.date | None = None) -> SimpleNamespace:
+    """``today``: the day the lessons are placed around (default: today in UTC, as services
+    called directly see it; pages see today in the region's time zone)."""
+    today = today or timezone.localdate()
     day = datetime.timedelta(days=1)
     w = SimpleNamespace(today=today)
     w.s1 = SchoolFactory(short_name=f"{prefix}Школа №1")

@@ -18,12 +18,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import zoneinfo
 from pathlib import Path
 
 import pytest
 import requests
 from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 
 from core.db import db as tenant_db
@@ -82,8 +84,11 @@ def e2e_region(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         region = region_create(code=CODE, domains=[HOST])
         try:
+            # The server's pages mark "today" in the region's time zone (tenants/middleware.py):
+            # Yugra is UTC+5, so from 19:00 UTC its today is tomorrow in UTC.
+            region_today = timezone.localdate(timezone=zoneinfo.ZoneInfo(region.timezone))
             with tenant_context(region):
-                w = build_journal_world(prefix="E2E ")
+                w = build_journal_world(prefix="E2E ", today=region_today)
             yield region, w, database_url_for_subprocess()
         finally:
             tenant_db.set_schema_to_public()
