@@ -174,18 +174,54 @@ def test_duplicates_keep_the_first_row(region_a, tmp_path):
     b.people.append(person("S-1", 30, "Другая", "Запись"))  # line 7: same person_id
     b.people.append(person("X-2", 1))  # line 8: SNILS of S-1
     b.memberships.append(member("S-1", OGRN_1, "student", "6А"))  # line 6: a second class in the same school
+    b.guardians.append({"parent_id": "P-1", "child_id": "S-1", "relation": ""})  # line 4
     job = run_import(b.write(tmp_path / "b"))
     found = rejections(job)
-    assert {
+    assert found == {
         ("schools.csv", 4, "ogrn"),
         ("people.csv", 7, "person_id"),
         ("people.csv", 8, "snils"),
         ("memberships.csv", 6, "person_id"),
-    } <= found
+        ("guardians.csv", 4, "child_id"),  # P-1 → S-1 again
+    }
     assert "строка 2" in job.rejections.get(file="schools.csv").reason
     with tenant_context(region_a):
         assert Person.objects.get(registry_id="S-1").surname == "Фёдорова"
         assert class_of(Membership.objects.get(person__registry_id="S-1")) == "5А"
+
+
+def test_two_rows_that_find_the_same_person_of_the_region(region_a, tmp_path):
+    run_import(Bundle.sample().write(tmp_path / "v1"))
+    b = Bundle.sample()
+    b.people[0]["snils"] = snils(30)  # line 2: S-1 by its id, with a new SNILS
+    b.people.append(person("", 1, "Фёдорова", "Алёна"))  # line 7: S-1 by its old SNILS
+    job = run_import(b.write(tmp_path / "v2"))
+    assert rejections(job) == {("people.csv", 7, "person_id")}
+    assert "строка 2" in job.rejections.get().reason
+    with tenant_context(region_a):
+        assert Person.objects.get(registry_id="S-1").snils == snils(30)
+
+
+def test_no_repeats_is_proven_or_the_rows_are_grouped(region_a):
+    """The unique-index probe of ``_dedupe``: a repeat makes it answer False and leaves the
+    transaction usable; NULL keys and rows outside ``among`` never count as repeats."""
+    from django.db import connection, transaction
+
+    from tenants.imports.apply import _no_repeats
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE t_probe (k text, n int, ok boolean) ON COMMIT DROP")
+        cursor.execute(
+            "INSERT INTO t_probe VALUES ('a', 1, true), (NULL, 1, true), (NULL, 1, true), ('b', 2, false)"
+        )
+        assert _no_repeats(cursor, "t_probe", "k", "true")
+        assert _no_repeats(cursor, "t_probe", "k, n", "true")
+        cursor.execute("INSERT INTO t_probe VALUES ('b', 3, true)")
+        assert not _no_repeats(cursor, "t_probe", "k", "true")
+        assert _no_repeats(cursor, "t_probe", "k", "ok")  # the other 'b' is not among them
+        assert _no_repeats(cursor, "t_probe", "k, n", "true")
+        cursor.execute("SELECT count(*) FROM pg_indexes WHERE tablename = 't_probe'")
+        assert cursor.fetchone()[0] == 0
 
 
 def test_a_current_membership_wins_over_an_ended_one(region_a, tmp_path):

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from core.roles import Role
@@ -118,9 +119,12 @@ def _dedupe(
     among: str = "true",
 ) -> int:
     """Keep the first row of each ``key`` (by ``order``, then file and line), reject the others
-    with ``reason`` followed by the kept row's line. Duplicates are rare: a hash aggregate finds
-    the keys, and only their rows are ranked. ``among``: a condition that every row sharing its
-    key with another satisfies (the others need not be grouped)."""
+    with ``reason`` followed by the kept row's line. Duplicates are rare: a unique index proves
+    their absence (``_no_repeats``); else a hash aggregate finds the keys, and only their rows
+    are ranked. ``among``: a condition that every row sharing its key with another satisfies
+    (the others need not be grouped)."""
+    if _no_repeats(cursor, table, key, among):
+        return 0
     order_by = f"{order + ', ' if order else ''}file, line"
     cursor.execute(
         f"""
@@ -146,6 +150,20 @@ def _dedupe(
         {"entity": entity, "reason": reason + " (", "line": _("строка")},
     )
     return cursor.rowcount
+
+
+def _no_repeats(cursor: Any, table: str, key: str, among: str) -> bool:
+    """Whether no two rows (satisfying ``among``) share ``key`` — rows with a NULL in it never
+    do, as in ``_dedupe``. A unique index is built by a sort, which stops at the first repeat: for
+    970,000 people 0.6–0.7 s, where grouping them all in a hash aggregate took 0.7–1.0 s and the
+    dedupe around it 1.3 s. The index is dropped again (nothing looks it up)."""
+    try:
+        with transaction.atomic():
+            cursor.execute(f"CREATE UNIQUE INDEX st_no_repeats ON {table} ({key}) WHERE {among}")
+    except IntegrityError:
+        return False
+    cursor.execute("DROP INDEX pg_temp.st_no_repeats")
+    return True
 
 
 def _analyze(cursor: Any, *tables: str) -> None:
