@@ -55,7 +55,11 @@ _OGRN13 = r"^\d{13}$"
 _RU_DATE = r"^\d{2}\.\d{2}\.\d{4}$"
 _ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 _EMAIL = r"^[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z0-9\-]+$"
-_PHONE = r"^[0-9+(][0-9+() \-]*[0-9)]$"
+# core.validators._PHONE (first [0-9+(], then [0-9+() -]*, last [0-9)]) with its "at least 5
+# digits" folded in: what comes before the first digit, the digits with what separates them,
+# what follows the last one (counting the digits separately cost as much as every other check
+# of a people row together)
+_PHONE = r"^(?:[+(][+() \-]*)?[0-9](?:[+() \-]*[0-9]){4,}(?:[+() \-]*\))?$"
 _CLASS = r"^(?:[1-9]|1[01])[А-ЯЁ]$"
 _SEX_IN = ["", "М", "M", "м", "m", "Ж", "F", "ж", "f"]
 _SEX_OUT = ["", "M", "M", "M", "M", "F", "F", "F", "F"]
@@ -102,7 +106,10 @@ class _Batch:
         included); "" → null."""
         pc, pa_ = self.pc, self.pa
         shaped = self.matches(values, _SNILS)
-        digits = pc.replace_substring_regex(pc.if_else(shaped, values, "00000000000"), r"[- ]", "")
+        printed = pc.if_else(shaped, values, "00000000000")
+        digits = pc.replace_substring(
+            pc.replace_substring(printed, "-", ""), " ", ""
+        )  # not a regex: 5× faster
         body = pc.cast(pc.utf8_slice_codeunits(digits, 0, 9), pa_.int64())
         check = pc.cast(pc.utf8_slice_codeunits(digits, 9, 11), pa_.int64())
         total = None
@@ -199,7 +206,6 @@ def _people(b: _Batch, today: datetime.date) -> tuple[Any, dict[str, Any]]:
             (
                 b.matches(phone, _PHONE),
                 pc.less_equal(pc.utf8_length(phone), 32),
-                pc.greater_equal(pc.count_substring_regex(phone, "[0-9]"), 5),
             ),
         ),
     )
