@@ -179,6 +179,11 @@ def test_same_outcome_for_values_only_the_row_loop_may_accept_or_change(
         person("X-18", 28, phone="12-34"),
         person("X-19", 29, phone="8 900 123 45 67 "),
         person("X-20", 30, patronymic=" "),
+        person("X-21", 32, phone="(1234)"),  # four digits
+        person("X-22", 33, phone="+-1234)"),
+        person("X-23", 34, phone="1-2-3-4-5"),
+        person("X-24", 35, phone="-12345"),  # the row loop takes it, the batches leave it
+        person("X-25", 36, phone="+7 (12) 3\u0663"),  # an Arabic-Indic digit: \d, not [0-9]
         person("", 31),  # known by SNILS only
         person("", 0, snils=""),  # neither
     ]
