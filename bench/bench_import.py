@@ -3,7 +3,7 @@
 parents: ~2.3 M rows), beside two baselines measured in the same run:
 
 - the ceiling: psycopg 3 COPY of the same people rows into a table with two unique indexes,
-  measured before and right after the import (the ratio uses the faster of the two);
+  measured before, between and after two first imports (the ratio compares the best of each);
 - what a team would otherwise write: django-import-export loading the same people file into
   the real ``Person`` model through a ``ModelResource`` (its first 50,000 rows; the full file's
   time is extrapolated and labelled so): plain, with ``use_bulk``, and with ``use_bulk`` plus the
@@ -233,6 +233,18 @@ def run_import(region: str, bundle: Path, label: str) -> tuple[float, float]:
     return elapsed, rss
 
 
+def empty_region(code: str) -> None:
+    """The region as before its first import: every registry table emptied (their dependants
+    with them), so that the next import of the same bundle does the same work again."""
+    from django.db import connection
+    from django_tenants.utils import schema_context
+
+    from tenants.models import schema_name_for
+
+    with schema_context(schema_name_for(code)), connection.cursor() as cur:
+        cur.execute("TRUNCATE schools_school, people_person, core_user CASCADE")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
@@ -290,19 +302,27 @@ def main() -> None:
             )
             return
 
+        # The first import twice, the baseline before, between and after: on these machines the
+        # same COPY has run at 74,000 and at 103,000 rows/s in one run six minutes apart. The
+        # ratio compares the best of each (both sides measured alike; timeit's rule).
         first, rss_big = run_import("05", bundle, "first")
-        rate = total / first
-        # The baseline again, right after the import: on these machines the same COPY has run at
-        # 88,000 and at 142,000 rows/s in two runs an hour apart. The ratio is taken against the
-        # faster of the two measurements (the stricter comparison).
+        bench("import_first_run_seconds", first, "s")
         rows, elapsed = raw_copy(bundle / "people.csv")
         bench("raw_copy_people_again_rows_per_s", rows / elapsed, "rows/s")
         raw_rate = max(raw_rate, rows / elapsed)
+        empty_region("05")
+        second, rss_second = run_import("05", bundle, "first, again")
+        bench("import_second_run_seconds", second, "s")
+        rows, elapsed = raw_copy(bundle / "people.csv")
+        bench("raw_copy_people_third_rows_per_s", rows / elapsed, "rows/s")
+        raw_rate = max(raw_rate, rows / elapsed)
+        first, rss_big = min(first, second), max(rss_big, rss_second)
+        rate = total / first
         bench("raw_copy_people_best_rows_per_s", raw_rate, "rows/s")
         bench("import_rows", total, "rows")
-        bench("import_seconds", first, "s")
+        bench("import_seconds", first, "s (the faster of the two)")
         bench("import_rows_per_s", rate, "rows/s")
-        bench(f"import_peak_rss_{total}_rows", rss_big, "MB")
+        bench(f"import_peak_rss_{total}_rows", rss_big, "MB (the higher of the two)")
 
         again, _ = run_import("05", bundle, "unchanged")
         bench("reimport_unchanged_seconds", again, "s")
@@ -316,7 +336,11 @@ def main() -> None:
         bench(f"import_peak_rss_{small_total}_rows", rss_small, "MB")
         bench("import_peak_rss_big_vs_small", rss_big / rss_small, "x (goal: flat, ≤ 300 MB)")
 
-        bench("import_vs_raw_copy", rate / raw_rate, "x (goal ≥ 0.5; against the faster baseline run)")
+        bench(
+            "import_vs_raw_copy",
+            rate / raw_rate,
+            "x (goal ≥ 0.5; the faster import against the fastest baseline run)",
+        )
         bench("import_vs_django_import_export", rate / die_rates["plain"], "x (goal ≥ 50)")
         bench("import_vs_django_import_export_bulk", rate / die_rates["bulk"], "x")
         bench("import_vs_django_import_export_bulk_tuned", rate / die_rates["bulk_tuned"], "x")
