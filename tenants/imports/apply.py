@@ -773,8 +773,8 @@ def _apply_people(
         "UPDATE st_new_acc a SET uid = NULL FROM core_user u WHERE a.uid IS NOT NULL AND u.username = 'p' || a.pid"
     )
     names_taken = cursor.rowcount
-    new_accounts = _count(cursor, "SELECT count(*) FROM st_new_acc WHERE uid IS NOT NULL")
-    suspended = _suspend_if_mostly_new(cursor, "core_user", new_accounts)
+    # at most one account per new person: enough to decide on bulk mode without counting them
+    suspended = _suspend_if_mostly_new(cursor, "core_user", new_people)
     cursor.execute(
         f"""
         INSERT INTO core_user (id, {_USER_COLUMNS})
@@ -784,7 +784,8 @@ def _apply_people(
         """,  # noqa: S608 - constants of this module
         _unusable_password(),
     )
-    counts.add("accounts", "created", cursor.rowcount)
+    new_accounts = cursor.rowcount
+    counts.add("accounts", "created", new_accounts)
     if suspended:
         suspended.restore()
     _refresh_stats(cursor, "core_user", new_accounts, rough=suspended is not None)
@@ -802,7 +803,8 @@ def _apply_people(
     if suspended:
         suspended.restore()
     _refresh_stats(cursor, "people_person", new_people, rough=suspended is not None)
-    total = _count(cursor, "SELECT count(*) FROM st_person")
+    # in a region without people every staged person was new
+    total = _count(cursor, "SELECT count(*) FROM st_person") if had_rows else new_people
     counts.add(
         "people", "unchanged", total - counts.data["people"]["created"] - counts.data["people"]["updated"]
     )
