@@ -24,11 +24,23 @@ class User(AbstractUser):
     username = models.CharField(
         **{**AbstractUser._meta.get_field("username").deconstruct()[3], "db_collation": "C"}
     )
-    sso_subject = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    # Unique where set (as unique=True was: NULLs never clash), indexed only where set: an
+    # account gets its subject at the first login, and a region's first import made a million
+    # accounts whose NULLs went into the index for nothing (0.24-0.44 s of the import).
+    sso_subject = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001 - NULL: none yet
     roles = ArrayField(models.CharField(max_length=32, choices=Role.choices), default=list, blank=True)
     # What the identity provider last received for this account (hash of username, enabled,
     # roles, groups, person): an unchanged re-provisioning makes no write to Keycloak.
     sso_sync_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sso_subject"],
+                condition=models.Q(sso_subject__isnull=False),
+                name="core_user_sso_subject_set",
+            )
+        ]
 
     def has_role(self, role: Role | str) -> bool:
         return self.is_superuser or str(role) in self.roles

@@ -71,3 +71,27 @@ def test_no_index_of_a_registry_table_is_the_leading_part_of_another(region_a):
         cursor.execute(PREFIX_INDEX_SQL, [region_a.schema_name, REGISTRY_TABLES])
         redundant = cursor.fetchall()
     assert redundant == []
+
+
+def test_sso_subjects_are_unique_where_set_and_only_they_are_indexed(region_a):
+    """core/0005: the accounts of a first import have no subject yet; the unique index holds
+    the subjects that are set, and a lookup by subject uses it."""
+    import pytest
+    from django.db import IntegrityError, transaction
+    from django_tenants.utils import tenant_context
+
+    from core.models import User
+
+    with tenant_context(region_a):
+        User.objects.create(username="a-1")
+        User.objects.create(username="a-2")  # two accounts without a subject
+        User.objects.create(username="a-3", sso_subject="sub-1")
+        with pytest.raises(IntegrityError), transaction.atomic():
+            User.objects.create(username="a-4", sso_subject="sub-1")
+        definition = _indexes(region_a.schema_name)["core_user_sso_subject_set"]
+        assert "UNIQUE" in definition and "WHERE (sso_subject IS NOT NULL)" in definition
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN SELECT id FROM core_user WHERE sso_subject = 'sub-1'")
+            plan = " ".join(row[0] for row in cursor.fetchall())
+        assert "core_user_sso_subject_set" in plan
