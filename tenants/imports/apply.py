@@ -243,8 +243,13 @@ class _Suspended:
     def restore(self) -> None:
         for _name, definition in self.indexes:
             self.cursor.execute(definition)
+        # A foreign key is validated by one anti-join of the two tables. Their indexes are in
+        # place by then (the keys come back last), and a merge join along them beats hashing a
+        # million ids: 0.58 → 0.44 s per key of the guardian links, in the import's transaction.
+        self.cursor.execute("SET LOCAL enable_hashjoin = off")
         for owner, name, _kind, definition in reversed(self.constraints):
             self.cursor.execute(f'ALTER TABLE {owner} ADD CONSTRAINT "{name}" {definition}')
+        self.cursor.execute("SET LOCAL enable_hashjoin TO DEFAULT")
 
 
 def _suspend_if_mostly_new(cursor: Any, table: str, new_rows: int) -> _Suspended | None:
