@@ -33,7 +33,7 @@ class User(AbstractUser):
     # roles, groups, person): an unchanged re-provisioning makes no write to Keycloak.
     sso_sync_hash = models.CharField(max_length=64, blank=True)
 
-    class Meta(AbstractUser.Meta):
+    class Meta(AbstractUser.Meta):  # type: ignore[name-defined]  # django-stubs do not declare it
         constraints = [
             models.UniqueConstraint(
                 fields=["sso_subject"],
