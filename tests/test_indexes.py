@@ -1,7 +1,11 @@
 """Indexes the registry import writes on every row: no pattern ("_like") copies of unique
 indexes on columns nothing searches by prefix (core/migrations/0003, people/migrations/0003)."""
 
-from django.db import connection
+import pytest
+from django.db import IntegrityError, connection, transaction
+from django_tenants.utils import tenant_context
+
+from core.models import User
 
 DROPPED = (
     "core_user_username_36e4f7f7_like",
@@ -76,12 +80,6 @@ def test_no_index_of_a_registry_table_is_the_leading_part_of_another(region_a):
 def test_sso_subjects_are_unique_where_set_and_only_they_are_indexed(region_a):
     """core/0005: the accounts of a first import have no subject yet; the unique index holds
     the subjects that are set, and a lookup by subject uses it."""
-    import pytest
-    from django.db import IntegrityError, transaction
-    from django_tenants.utils import tenant_context
-
-    from core.models import User
-
     with tenant_context(region_a):
         User.objects.create(username="a-1")
         User.objects.create(username="a-2")  # two accounts without a subject

@@ -373,7 +373,8 @@ def _check_people(cursor: Any, *, has_details: bool, numbered: bool) -> None:
           {detail_join}
         """,  # noqa: S608 - constants of this module
     )
-    cursor.execute("CREATE INDEX st_person_snils ON st_person (snils)")  # the table is new (see above)
+    # _replace made a new table: the SNILS index the dedupe left (see above) again
+    cursor.execute("CREATE INDEX st_person_snils ON st_person (snils)")
     if not numbered:  # else no SNILS has an owner, and no two rows found the same person
         _reject(
             cursor,

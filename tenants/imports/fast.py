@@ -107,9 +107,8 @@ class _Batch:
         pc, pa_ = self.pc, self.pa
         shaped = self.matches(values, _SNILS)
         printed = pc.if_else(shaped, values, "00000000000")
-        digits = pc.replace_substring(
-            pc.replace_substring(printed, "-", ""), " ", ""
-        )  # not a regex: 5× faster
+        # the separators of «123-456-789 01» as two literal replacements (a regex: 5× slower)
+        digits = pc.replace_substring(pc.replace_substring(printed, "-", ""), " ", "")
         body = pc.cast(pc.utf8_slice_codeunits(digits, 0, 9), pa_.int64())
         check = pc.cast(pc.utf8_slice_codeunits(digits, 9, 11), pa_.int64())
         total = None
